@@ -1,0 +1,31 @@
+"""Correlate: events frame + rules -> candidate findings. Rules never see raw text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from secops.correlate import sequence as _sequence  # noqa: F401  (registers the sequence kind)
+from secops.correlate.candidate import Candidate
+from secops.correlate.kinds import KINDS
+from secops.correlate.load import default_rules_dir, load_rules
+from secops.correlate.rule import Rule
+from secops.correlate.windows import to_millis
+
+__all__ = ["Candidate", "Rule", "correlate", "default_rules_dir", "load_rules", "run_rule"]
+
+
+def run_rule(rule: Rule, frame: pd.DataFrame, times: np.ndarray | None = None) -> list[Candidate]:
+    if times is None:
+        times = to_millis(frame["@timestamp"])
+    return KINDS[rule.type](rule, frame, times)
+
+
+def correlate(frame: pd.DataFrame, rules: list[Rule]) -> list[Candidate]:
+    """Run every rule over the frame (positional index expected) and return all candidates."""
+    frame = frame.reset_index(drop=True)
+    times = to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
+    out: list[Candidate] = []
+    for rule in rules:
+        out.extend(run_rule(rule, frame, times))
+    return out

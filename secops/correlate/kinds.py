@@ -1,0 +1,115 @@
+"""One detector per rule type, registered in KINDS. Each: (rule, frame, times) -> candidates.
+
+All work on whole arrays (numpy / pandas); Python loops run per candidate, never per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from secops.correlate.candidate import Candidate
+from secops.correlate.rule import Rule
+from secops.correlate.windows import key_codes, sessions, sliding_counts, sliding_distinct
+
+Detector = Callable[[Rule, pd.DataFrame, np.ndarray], list[Candidate]]
+
+
+def _selected(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    mask = rule.filter(frame) if rule.filter is not None else np.ones(len(frame), dtype=bool)
+    return np.flatnonzero(mask & (times > np.iinfo(np.int64).min // 2))
+
+
+def _episodes(rule: Rule, rows: np.ndarray, keys: np.ndarray, uniques: list[tuple],
+              times: np.ndarray, fire: np.ndarray, gap_ms: int) -> list[Candidate]:
+    """Group `rows` into sessions per key (gap <= gap_ms); each session with a firing row is a candidate."""
+    valid = keys >= 0
+    rows, keys, fire = rows[valid], keys[valid], fire[valid]
+    t = times[rows]
+    sid = sessions(keys, t, gap_ms)
+    firing = np.unique(sid[fire])
+    if len(firing) == 0:
+        return []
+    keep = np.isin(sid, firing)
+    df = pd.DataFrame({"sid": sid[keep], "row": rows[keep], "t": t[keep], "key": keys[keep]})
+    df = df.sort_values(["sid", "t", "row"], kind="stable")
+    out = []
+    for s, grp in df.groupby("sid", sort=True):
+        ev = grp["row"].to_numpy()
+        tt = grp["t"].to_numpy()
+        key = tuple(zip(rule.group_by, uniques[int(grp["key"].iloc[0])], strict=False))
+        out.append(Candidate(rule, key, int(tt[0]), int(tt[-1]), ev, int(tt[0])))
+    return out
+
+
+def detect_match(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+    rows = _selected(rule, frame, times)
+    if not rule.group_by:
+        return [Candidate(rule, (("event.id", frame["event.id"].iat[r]),), int(times[r]), int(times[r]),
+                          np.array([r]), int(times[r])) for r in rows]
+    keys, uniques = key_codes(frame.iloc[rows], list(rule.group_by))
+    return _episodes(rule, rows, keys, uniques, times, np.ones(len(rows), dtype=bool), rule.window_ms)
+
+
+def detect_threshold(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+    rows = _selected(rule, frame, times)
+    keys, uniques = key_codes(frame.iloc[rows], list(rule.group_by))
+    counts = sliding_counts(keys, times[rows], rule.window_ms)
+    return _episodes(rule, rows, keys, uniques, times, counts >= rule.threshold, rule.window_ms)
+
+
+def detect_distinct(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+    rows = _selected(rule, frame, times)
+    assert rule.field is not None
+    sub = frame.iloc[rows]
+    values, _ = pd.factorize(sub[rule.field] if rule.field in sub.columns else pd.Series([pd.NA] * len(sub)))
+    has_value = values >= 0
+    rows, sub, values = rows[has_value], sub[has_value], values[has_value]
+    keys, uniques = key_codes(sub, list(rule.group_by))
+    distinct = sliding_distinct(keys, times[rows], values.astype(np.int64), rule.window_ms)
+    return _episodes(rule, rows, keys, uniques, times, distinct >= rule.threshold, rule.window_ms)
+
+
+def detect_absence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+    """A (filter) with no B (followed_by) of the same key within the window after it.
+
+    Only A events whose window has fully elapsed before the last event seen are judged.
+    """
+    assert rule.followed_by is not None
+    a_rows = _selected(rule, frame, times)
+    b_rows = np.flatnonzero(rule.followed_by(frame))
+    horizon = int(times.max()) if len(times) else 0
+    a_rows = a_rows[times[a_rows] + rule.window_ms <= horizon]
+    if len(a_rows) == 0:
+        return []
+    both = np.concatenate([a_rows, b_rows])
+    keys, uniques = key_codes(frame.iloc[both], list(rule.group_by))
+    a = pd.DataFrame({"t": times[a_rows], "k": keys[: len(a_rows)], "row": a_rows})
+    b = pd.DataFrame({"tb": times[b_rows], "k": keys[len(a_rows):]})
+    a = a[a["k"] >= 0].sort_values("t")
+    b = b[b["k"] >= 0].sort_values("tb")
+    joined = pd.merge_asof(a, b, left_on="t", right_on="tb", by="k", direction="forward",
+                           allow_exact_matches=False)
+    missing = joined["tb"].isna() | (joined["tb"] - joined["t"] > rule.window_ms)
+    hit = joined[missing.to_numpy()]
+    return _episodes(rule, hit["row"].to_numpy(), hit["k"].to_numpy(), uniques, times,
+                     np.ones(len(hit), dtype=bool), rule.window_ms)
+
+
+KINDS: dict[str, Detector] = {
+    "match": detect_match,
+    "threshold": detect_threshold,
+    "distinct": detect_distinct,
+    "absence": detect_absence,
+}
+
+
+def register(kind: str, detector: Detector) -> None:
+    KINDS[kind] = detector
+
+
+def key_dict(candidate: Candidate) -> dict[str, Any]:
+    return dict(candidate.key)
