@@ -26,6 +26,10 @@ def _svc(port: int | None, transport: str | None) -> str:
     return f"{port}/{(transport or 'tcp').lower()}"
 
 
+def _via(hit: Service, port: int, transport: str | None) -> str:
+    return "" if str(hit) == _svc(port, transport) else f" (by {hit})"
+
+
 def as_utc(when: pd.Timestamp | datetime | str | None) -> pd.Timestamp | None:
     """A UTC timestamp, naive taken as UTC; None when missing or unparsable."""
     if when is None:
@@ -58,7 +62,9 @@ class Questions:
         hit = next((s for s in a.services if s.matches(int(port), transport)), None)
         if hit is not None:
             return Answer(
-                True, f"{a.name} exposes {_svc(port, transport)} (declared {hit})", detail
+                True,
+                f"{a.name} exposes {_svc(port, transport)}{_via(hit, port, transport)}",
+                detail,
             )
         return Answer(
             False,
@@ -109,7 +115,11 @@ class Questions:
                 f"{_svc(port, transport)} (allows {_services(allowed)})",
                 detail,
             )
-        return Answer(True, f"{rule} {src} -> {dst} allows {_svc(port, transport)} ({hit})", detail)
+        return Answer(
+            True,
+            f"{rule} {src} -> {dst} allows {_svc(port, transport)}{_via(hit, port, transport)}",
+            detail,
+        )
 
     def _node(self: Topology, ref: str | None) -> str | None:
         """Asset name / alias / IP -> asset node; zone name or IP in a zone -> zone node."""
@@ -137,6 +147,29 @@ class Questions:
             return None
         path = self._pivot(s, d, port, (transport or "tcp").lower())
         return list(path) if path is not None else None
+
+    def explain_path(
+        self: Topology, src: str, dst: str, port: int | None = None, transport: str | None = "tcp"
+    ) -> dict[str, Any]:
+        """Everything `secops topology path` shows: direct reach, exposure, pivot path."""
+        src_ip, dst_ip = _first_ip(self, src), _first_ip(self, dst)
+        return {
+            "source": {
+                "ref": src,
+                "ip": src_ip,
+                "asset": _name(self, src),
+                "zone": self.zone_of(src_ip),
+            },
+            "destination": {
+                "ref": dst,
+                "ip": dst_ip,
+                "asset": _name(self, dst),
+                "zone": self.zone_of(dst_ip),
+            },
+            "can_reach": self.can_reach(src_ip, dst_ip, port, transport).to_dict(),
+            "exposes": self.exposes(dst, port, transport).to_dict(),
+            "pivot_path": self.pivot_path(src, dst, port, transport),
+        }
 
     def path_to_crown_jewel(self: Topology, asset: str | None) -> Answer:
         """Is the asset a crown jewel, or can an attacker holding it pivot to one?"""
@@ -187,6 +220,16 @@ class Questions:
         if node is None:
             return []
         return g.blast_radius(self.graph, node)
+
+
+def _first_ip(topo: Topology, ref: str) -> str | None:
+    a = topo.asset(ref)
+    return a.ips[0] if a is not None and a.ips else ref
+
+
+def _name(topo: Topology, ref: str) -> str | None:
+    a = topo.asset(ref)
+    return a.name if a is not None else None
 
 
 def _span(w: Any) -> dict[str, str]:

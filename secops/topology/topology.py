@@ -86,6 +86,13 @@ class Topology(Questions):
             f"{len(self.policies)} policies, {len(self.change_windows)} change windows)"
         )
 
+    def summary(self) -> str:
+        """ "5 zones, 12 assets, 11 policies, 1 change windows"."""
+        return (
+            f"{len(self.zones)} zones, {len(self.assets)} assets, "
+            f"{len(self.policies)} policies, {len(self.change_windows)} change windows"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "zones": [z.to_dict() for z in self.zones],
