@@ -24,7 +24,17 @@ class LList(list):
     item_lines: list[int]
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Any:
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        raise TopologyError(
+            f"invalid YAML: unsupported tag {node.tag!r} (plain YAML only)",
+            file,
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+        )
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out = LDict()
