@@ -26,8 +26,11 @@ EVENT_FIELDS: dict[str, pa.DataType] = {
     "event.outcome": pa.string(),
     "event.dataset": pa.string(),  # parser id, e.g. "sshd"
     "event.severity": pa.int64(),
+    "event.code": pa.string(),  # device message id, e.g. ASA "106023"
+    "event.reason": pa.string(),  # e.g. netfilter log prefix
     "source.ip": pa.string(),
     "source.port": pa.int64(),
+    "source.domain": pa.string(),  # when the log names the peer by host name only
     "destination.ip": pa.string(),
     "destination.port": pa.int64(),
     "network.transport": pa.string(),

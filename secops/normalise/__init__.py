@@ -1,0 +1,76 @@
+"""Normalise: raw lines -> the common ECS event stream (see secops/schema.py).
+
+Public surface: `iter_events`, `load_parsers`, `ParseReport`, `ParserDef`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from secops.collect import iter_batches
+from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
+from secops.normalise.definitions import ParserDef, PatternDef
+from secops.normalise.events import EventIds
+from secops.normalise.loader import default_parsers_dir, load_parsers
+from secops.normalise.report import ParseReport
+
+__all__ = [
+    "ParseReport",
+    "ParserDef",
+    "PatternDef",
+    "default_parsers_dir",
+    "iter_events",
+    "load_parsers",
+]
+
+
+def iter_events(
+    inputs: list[str],
+    *,
+    year: int | None = None,
+    tz: str = "UTC",
+    parsers_dir: str | Path | None = None,
+    dead_letter: str | Path | None = None,
+    report: ParseReport | None = None,
+    now: datetime | None = None,
+    keep_original: bool = True,
+    batch_lines: int = 250_000,
+) -> Iterator[pd.DataFrame]:
+    """Yields event frames conformed with secops.schema.conform (Arrow dtypes).
+
+    One frame per batch of at most `batch_lines` input lines (frames may be empty). Lines no
+    parser knows are counted in `report` and, if `dead_letter` is set, appended to that file
+    as JSON lines {"file", "line", "reason", "raw"}.
+    """
+    registry = Registry(load_parsers(parsers_dir))
+    opts = Options(year=year, tz=tz, now=now or datetime.now(UTC), keep_original=keep_original)
+    report = report if report is not None else ParseReport()
+    if dead_letter is not None:
+        report.dead_letter_path = str(dead_letter)
+    ids = EventIds()
+    for batch in iter_batches(inputs, batch_lines=batch_lines):
+        result = normalise_batch(batch, registry, opts, ids)
+        _record(result, batch.path, report, dead_letter)
+        yield result.events
+
+
+def _record(
+    result: BatchResult, path: str, report: ParseReport, dead_letter: str | Path | None
+) -> None:
+    report.add(path, result.lines, result.blank, result.parsed, len(result.dead))
+    if dead_letter is None or result.dead.empty:
+        return
+    with open(dead_letter, "a", encoding="utf-8") as out:
+        for rec in result.dead.itertuples(index=False):
+            out.write(
+                json.dumps(
+                    {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )

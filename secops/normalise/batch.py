@@ -1,0 +1,228 @@
+"""Normalise one batch of lines: detect, route by program/format, parse, finish, dead-letter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secops.collect import LineBatch
+from secops.normalise import json_engine
+from secops.normalise.definitions import ParserDef
+from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
+from secops.normalise.events import EventIds
+from secops.normalise.finish import finish_parser, to_frame
+from secops.normalise.regex_engine import ROW, apply_regex
+from secops.normalise.timestamps import parse_timestamps, to_arrow
+from secops.schema import EVENT_COLUMNS, conform, empty_events
+
+
+@dataclass(frozen=True)
+class Options:
+    year: int | None
+    tz: str
+    now: datetime
+    keep_original: bool
+
+
+class Registry:
+    """Parsers by id, by syslog program and by line format."""
+
+    def __init__(self, parsers: list[ParserDef]) -> None:
+        self.by_id = {p.id: p for p in parsers}
+        self.programs = {prog: p.id for p in parsers for prog in p.programs}
+        self.formats = {fmt: p.id for p in parsers for fmt in p.formats}
+
+
+@dataclass
+class BatchResult:
+    events: pd.DataFrame
+    parsed: dict[str, int]
+    dead: pd.DataFrame  # columns file, line, reason, raw
+    blank: int
+    lines: int
+
+
+def normalise_batch(
+    batch: LineBatch, registry: Registry, opts: Options, ids: EventIds
+) -> BatchResult:
+    raw = batch.lines
+    hdr = split_lines(raw)
+    fmt = hdr["_fmt"]
+    json_rows = _indices(pc.equal(fmt, "json"))
+    docs = json_engine.decode(pc.take(raw, json_rows))
+    if docs:
+        fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), json_engine.classify(docs))
+    hdr["message"] = pc.if_else(pc.equal(fmt, "access"), raw, hdr["message"])
+    parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
+    tables = [
+        finish_parser(
+            registry.by_id[pid],
+            _parse(registry.by_id[pid], rows, hdr, docs, json_rows),
+            hdr,
+            batch.path,
+        )
+        for pid, rows in _groups(parser_of)
+    ]
+    parsed, bad_ts = _with_timestamps(tables, opts)
+    events = _events(parsed, raw, batch.path, ids, opts)
+    dead, blank = _dead_letters(batch, fmt, hdr["_program"], parser_of, parsed, bad_ts)
+    counts = pd.Series(parsed["_parser"].to_numpy(zero_copy_only=False)).value_counts()
+    return BatchResult(events, {str(k): int(v) for k, v in counts.items()}, dead, blank, len(raw))
+
+
+def _indices(mask: pa.Array) -> pa.Array:
+    return pc.indices_nonzero(pc.fill_null(mask, False)).cast(pa.int64())
+
+
+def _lookup(keys: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    if not mapping:
+        return pa.nulls(len(keys), pa.string())
+    index = pc.index_in(keys, value_set=pa.array(list(mapping), pa.string()))
+    return pc.take(pa.array(list(mapping.values()), pa.string()), index)
+
+
+def _route(registry: Registry, fmt: pa.Array, program: pa.Array, message: pa.Array) -> pa.Array:
+    """Parser id per line: syslog by program (or access-log content), other formats by format."""
+    by_program = _lookup(program, registry.programs)
+    access_id = registry.formats.get("access")
+    if access_id is not None:
+        looks_access = pc.fill_null(pc.match_substring_regex(message, ACCESS), False)
+        by_program = pc.if_else(
+            pc.and_(pc.is_null(by_program), looks_access), access_id, by_program
+        )
+    by_format = _lookup(fmt, registry.formats)
+    return pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
+
+
+def _groups(parser_of: pa.Array) -> list[tuple[str, pa.Array]]:
+    ids = [v for v in pc.unique(parser_of).to_pylist() if v is not None]
+    return [(pid, _indices(pc.equal(parser_of, pid))) for pid in sorted(ids)]
+
+
+def _parse(
+    parser: ParserDef,
+    rows: pa.Array,
+    hdr: dict[str, pa.Array],
+    docs: list[Any],
+    json_rows: pa.Array,
+) -> pa.Table:
+    if parser.kind == "json":
+        positions = np.searchsorted(json_rows.to_numpy(), rows.to_numpy())
+        return json_engine.apply_json(parser, [docs[i] for i in positions], rows)
+    return apply_regex(parser, pc.take(hdr["message"], rows), rows)
+
+
+def _with_timestamps(tables: list[pa.Table], opts: Options) -> tuple[pa.Table, pa.Array]:
+    """All parsed rows in line order with `@timestamp`; rows whose time is invalid split off."""
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        empty = pa.table(
+            {
+                ROW: pa.array([], pa.int64()),
+                "_parser": pa.array([], pa.string()),
+                "_ts": pa.array([], pa.string()),
+            }
+        )
+        return empty.append_column(
+            "@timestamp", to_arrow(pd.Series([], dtype="datetime64[ns, UTC]"))
+        ), pa.array([], pa.int64())
+    table = pa.concat_tables(tables, promote_options="default").sort_by(ROW)
+    ts = parse_timestamps(table["_ts"].combine_chunks(), year=opts.year, tz=opts.tz, now=opts.now)
+    table = table.append_column("@timestamp", to_arrow(ts))
+    ok = pc.is_valid(table["@timestamp"])
+    return table.filter(ok), pc.filter(table[ROW], pc.invert(ok)).combine_chunks()
+
+
+def _events(
+    parsed: pa.Table, raw: pa.Array, path: str, ids: EventIds, opts: Options
+) -> pd.DataFrame:
+    rows = parsed[ROW].combine_chunks()
+    if len(rows) == 0:
+        ids.ids(path, raw)
+        return empty_events()
+    cols = {c: parsed[c].combine_chunks() for c in parsed.column_names if not c.startswith("_")}
+    cols["event.id"] = pc.take(ids.ids(path, raw), rows)
+    cols["event.kind"] = pa.repeat(pa.scalar("event"), len(rows))
+    cols["log.file.path"] = pa.repeat(pa.scalar(path), len(rows))
+    if opts.keep_original:
+        cols["event.original"] = pc.take(raw, rows)
+    else:
+        cols.pop("event.original", None)
+    return conform(to_frame(cols))[EVENT_COLUMNS]
+
+
+def _dead_letters(
+    batch: LineBatch,
+    fmt: pa.Array,
+    program: pa.Array,
+    parser_of: pa.Array,
+    parsed: pa.Table,
+    bad_ts: pa.Array,
+) -> tuple[pd.DataFrame, int]:
+    n = len(fmt)
+    keep = np.ones(n, dtype=bool)
+    keep[parsed[ROW].to_numpy()] = False
+    blank = np.asarray(pc.equal(fmt, "blank").to_numpy(zero_copy_only=False), dtype=bool)
+    rows = pa.array(np.flatnonzero(keep & ~blank), pa.int64())
+    reason = _reasons(
+        pc.take(fmt, rows),
+        pc.take(program, rows),
+        pc.take(parser_of, rows),
+        pc.is_in(rows, value_set=bad_ts),
+    )
+    raw = pc.utf8_slice_codeunits(pc.take(batch.lines, rows), 0, MAX_LINE_BYTES)
+    dead = pd.DataFrame(
+        {
+            "file": batch.path,
+            "line": rows.to_numpy() + batch.first_line,
+            "reason": reason.to_numpy(zero_copy_only=False),
+            "raw": raw.to_numpy(zero_copy_only=False),
+        }
+    )
+    return dead, int(blank.sum())
+
+
+def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Array) -> pa.Array:
+    def text(prefix: str, values: pa.Array) -> pa.Array:
+        return pc.binary_join_element_wise(prefix, pc.fill_null(values, "?"), "")
+
+    conds = [
+        bad_ts,
+        pc.equal(fmt, "too_long"),
+        pc.is_valid(parser),
+        pc.equal(fmt, "syslog"),
+        pc.equal(fmt, "bad_json"),
+        pc.equal(fmt, "json_unknown"),
+        pc.equal(fmt, "unknown"),
+    ]
+    n = len(fmt)
+    lit = [
+        pa.repeat(pa.scalar(s), n)
+        for s in (
+            "missing or invalid timestamp",
+            "line too long",
+            "invalid JSON",
+            "unrecognised JSON object",
+            "unrecognised format",
+        )
+    ]
+    values = [
+        lit[0],
+        lit[1],
+        text("no pattern matched in parser ", parser),
+        text("no parser for program ", program),
+        lit[2],
+        lit[3],
+        lit[4],
+        text("no parser for format ", fmt),
+    ]
+    struct = pa.StructArray.from_arrays(
+        [pc.fill_null(c, False) for c in conds], [f"c{i}" for i in range(len(conds))]
+    )
+    return pc.case_when(struct, *values)

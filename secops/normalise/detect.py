@@ -1,0 +1,113 @@
+"""Format detection and syslog headers, per line, on whole Arrow arrays.
+
+`split_lines(raw)` returns header columns for every line: `_fmt` (blank, too_long, json,
+asa, syslog, access or unknown), `_program` (syslog tag without pid), `_ts` (timestamp text),
+`host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`, `message`.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MAX_LINE_BYTES = 64 * 1024
+
+_BSD_TS = r"[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?"
+_ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+
+#: Cisco ASA, with or without PRI, relay header, host and the ASA's own timestamp.
+ASA = (
+    r"^(?:<(?P<pri>\d{1,3})>)?(?:(?P<ts1>" + _BSD_TS + "|" + _ISO_TS + r"):? )?"
+    r"(?:(?P<host>[^\s%:]+) ?:? )?(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
+    r"%(?:ASA|FTD|PIX)-(?P<sev>\d)-(?P<code>\d{6}): ?(?P<msg>.*)$"
+)
+RFC5424 = (
+    r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+    r"(?P<sd>-|(?:\[(?:[^\]\"]|\"(?:[^\"\\]|\\.)*\")*\])+) ?(?:\x{FEFF})?(?P<msg>.*)$"
+)
+RFC3164 = (
+    r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?P<host>\S+) "
+    r"(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<msg>.*)$"
+)
+#: Apache/nginx combined or common log line (no syslog header).
+ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+_REPEATED = r"^message repeated \d+ times: \[ ?(.*?)\]?$"
+
+
+def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
+    """Header columns for each line of `raw` (same length, nulls where not applicable)."""
+    fmt = _base_format(raw)
+    asa = pc.extract_regex(raw, pattern=ASA)
+    r5424 = pc.extract_regex(raw, pattern=RFC5424)
+    r3164 = pc.extract_regex(raw, pattern=RFC3164)
+    is_asa = pc.and_(pc.is_null(fmt), pc.is_valid(asa))
+    is_5424 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r5424), is_asa))
+    is_3164 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r3164), pc.or_(is_asa, is_5424)))
+    is_access = pc.and_(pc.is_null(fmt), pc.match_substring_regex(raw, ACCESS))
+    conds = [is_asa, is_5424, is_3164]
+
+    def pick(*values: pa.Array) -> pa.Array:
+        return _case(conds, list(values))
+
+    nul = pa.nulls(len(raw), pa.string())
+    program = pick(nul, _nil(_f(r5424, "app")), _f(r3164, "tag"))
+    out = {
+        "_fmt": pc.fill_null(
+            _case(
+                [pc.is_valid(fmt), is_asa, is_5424, is_3164, is_access],
+                [fmt, *_lits(len(raw), "asa", "syslog", "syslog", "access")],
+            ),
+            "unknown",
+        ),
+        "_program": program,
+        "_ts": pick(
+            pc.coalesce(_nil(_f(asa, "ts2")), _nil(_f(asa, "ts1"))),
+            _f(r5424, "ts"),
+            _f(r3164, "ts"),
+        ),
+        "host.name": pick(
+            pc.coalesce(_nil(_f(asa, "host2")), _nil(_f(asa, "host"))),
+            _nil(_f(r5424, "host")),
+            _f(r3164, "host"),
+        ),
+        "process.name": pc.replace_substring_regex(program, r"\(.*\)$", ""),
+        "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
+        "event.code": pick(_f(asa, "code"), nul, nul),
+        "event.severity": pick(_f(asa, "sev"), nul, nul),
+        "message": pc.replace_substring_regex(
+            pick(_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg")), _REPEATED, r"\1"
+        ),
+    }
+    out["process.pid"] = pc.if_else(
+        pc.match_substring_regex(out["process.pid"], r"^\d{1,18}$"), out["process.pid"], None
+    )
+    return out
+
+
+def _base_format(raw: pa.StringArray) -> pa.Array:
+    """'too_long', 'blank' or 'json' where decided by the line alone, else null."""
+    too_long = pc.greater(pc.binary_length(raw), MAX_LINE_BYTES)
+    blank = pc.equal(pc.utf8_trim_whitespace(raw), "")
+    is_json = pc.starts_with(pc.utf8_ltrim_whitespace(raw), "{")
+    n = len(raw)
+    return _case([too_long, blank, is_json], _lits(n, "too_long", "blank", "json"))
+
+
+def _case(conds: list[pa.Array], values: list[pa.Array]) -> pa.Array:
+    typ = values[0].type
+    filled = [pc.fill_null(c, False) for c in conds]
+    names = [f"c{i}" for i in range(len(filled))]
+    return pc.case_when(pa.StructArray.from_arrays(filled, names), *[v.cast(typ) for v in values])
+
+
+def _lits(n: int, *values: str) -> list[pa.Array]:
+    return [pa.repeat(pa.scalar(v, pa.string()), n) for v in values]
+
+
+def _f(struct: pa.Array, name: str) -> pa.Array:
+    return pc.struct_field(struct, name)
+
+
+def _nil(values: pa.Array) -> pa.Array:
+    """RFC 5424 NILVALUE '-' and empty captures become null."""
+    return pc.if_else(pc.is_in(values, pa.array(["-", ""])), None, values)

@@ -1,0 +1,86 @@
+"""Timestamp text -> UTC timestamps, vectorised, for every format the headers produce.
+
+RFC 3164 carries neither year nor zone: the year comes from `year`, else from the run date
+`now` (a record more than one day in the future rolls back one year); the zone is `tz`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secops.schema import TIMESTAMP
+
+_ISO = r"^\d{4}-\d\d-\d\d[T ]"
+_ISO_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+_BSD_YEAR = r"^[A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d$"
+_BSD = r"^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d:\d\d$"
+_APACHE = r"^\d{1,2}/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$"
+
+
+def parse_timestamps(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> pd.Series:
+    """A tz-aware (UTC) datetime Series, NaT where the text is missing or invalid."""
+    clean = pc.replace_substring_regex(pc.utf8_trim_whitespace(text), r" +", " ")
+    s = pd.Series(clean.to_pandas(), dtype=object)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+    iso = _mask(clean, _ISO)
+    with_zone = iso & _mask(clean, _ISO_OFFSET)
+    out[with_zone] = _to_utc(s[with_zone], "ISO8601")
+    out[iso & ~with_zone] = _localize(_to_naive(s[iso & ~with_zone], "ISO8601"), tz)
+    bsd_year = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD_YEAR)
+    out[bsd_year] = _localize(
+        _to_naive(s[bsd_year].str.replace(r"\.\d+$", "", regex=True), "%b %d %Y %H:%M:%S"), tz
+    )
+    bsd = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD)
+    out[bsd] = _bsd(s[bsd].str.replace(r"\.\d+$", "", regex=True), year, tz, now)
+    apache = _mask(clean, _APACHE)
+    out[apache] = _to_utc(s[apache], "%d/%b/%Y:%H:%M:%S %z")
+    return out
+
+
+def to_arrow(ts: pd.Series) -> pa.Array:
+    return pa.array(ts, type=TIMESTAMP, from_pandas=True)
+
+
+def _mask(text: pa.Array, regex: str) -> pd.Series:
+    return pd.Series(
+        pc.fill_null(pc.match_substring_regex(text, regex), False).to_numpy(zero_copy_only=False)
+    )
+
+
+def _to_utc(s: pd.Series, fmt: str) -> pd.Series:
+    if s.empty:
+        return pd.Series([], dtype="datetime64[ns, UTC]")
+    return pd.to_datetime(s, format=fmt, utc=True, errors="coerce").dt.as_unit("ns")
+
+
+def _to_naive(s: pd.Series, fmt: str) -> pd.Series:
+    if s.empty:
+        return pd.Series([], dtype="datetime64[ns]")
+    parsed = pd.to_datetime(s, format=fmt, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.dt.as_unit("ns")
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    if naive.empty:
+        return pd.Series([], dtype="datetime64[ns, UTC]")
+    local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC")
+
+
+def _bsd(s: pd.Series, year: int | None, tz: str, now: datetime) -> pd.Series:
+    if s.empty:
+        return pd.Series([], dtype="datetime64[ns, UTC]")
+    if year is not None:
+        return _localize(_to_naive(f"{year} " + s, "%Y %b %d %H:%M:%S"), tz)
+    now_ts = pd.Timestamp(now).tz_localize("UTC") if now.tzinfo is None else pd.Timestamp(now)
+    this_year = now_ts.tz_convert(tz).year
+    current = _localize(_to_naive(f"{this_year} " + s, "%Y %b %d %H:%M:%S"), tz)
+    previous = _localize(_to_naive(f"{this_year - 1} " + s, "%Y %b %d %H:%M:%S"), tz)
+    future = current.isna() | (current > now_ts + timedelta(days=1))
+    return current.where(~future, previous)
