@@ -30,8 +30,13 @@ from secops.schema import ENRICH_FIELDS, EVENT_FIELDS, NUMERIC_FIELDS
 Mask = Callable[[pd.DataFrame], np.ndarray]
 
 #: fields rules may name: ECS event columns, topology enrichment columns, derived columns.
-DERIVED_FIELDS = {"source.locality": "internal|external", "destination.locality": "internal|external"}
-KNOWN_FIELDS = set(EVENT_FIELDS) | set(ENRICH_FIELDS) | set(DERIVED_FIELDS) | {"source.domain", "event.reason"}
+DERIVED_FIELDS = {
+    "source.locality": "internal|external",
+    "destination.locality": "internal|external",
+}
+KNOWN_FIELDS = (
+    set(EVENT_FIELDS) | set(ENRICH_FIELDS) | set(DERIVED_FIELDS) | {"source.domain", "event.reason"}
+)
 
 STRING_OPS = {"equals", "in", "contains", "startswith", "endswith", "wildcard", "regex"}
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
@@ -98,7 +103,11 @@ def _check_field(name: str, file: str | None, line: int | None) -> None:
     if name in KNOWN_FIELDS or name.startswith(("labels.", "finding.")):
         return
     close = difflib.get_close_matches(name, sorted(KNOWN_FIELDS), n=1)
-    hint = f" (did you mean '{close[0]}'? see 'secops rules fields')" if close else " (see 'secops rules fields')"
+    hint = (
+        f" (did you mean '{close[0]}'? see 'secops rules fields')"
+        if close
+        else " (see 'secops rules fields')"
+    )
     raise RuleError(f"unknown field '{name}'{hint}", file, line)
 
 
@@ -152,7 +161,9 @@ def _field(name: str, spec: Any, file: str | None, line: int | None) -> Mask:
         bad = sorted(unknown)[0]
         close = difflib.get_close_matches(bad, sorted(OPS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (one of: {', '.join(sorted(OPS))})"
-        raise RuleError(f"unknown operator '{bad}' on field '{name}'{hint}", *_where(spec, file, line, bad))
+        raise RuleError(
+            f"unknown operator '{bad}' on field '{name}'{hint}", *_where(spec, file, line, bad)
+        )
     ignore_case = bool(spec.get("ignore_case", False))
     parts = [
         _op(name, op, arg, ignore_case, *_where(spec, file, line, op))
@@ -164,7 +175,9 @@ def _field(name: str, spec: Any, file: str | None, line: int | None) -> Mask:
     return _all(parts)
 
 
-def _op(name: str, op: str, arg: Any, ignore_case: bool, file: str | None, line: int | None) -> Mask:
+def _op(
+    name: str, op: str, arg: Any, ignore_case: bool, file: str | None, line: int | None
+) -> Mask:
     if op == "not":
         inner = _field(name, arg, file, line)
         return lambda fr: ~inner(fr)
@@ -198,18 +211,30 @@ def _number(value: Any, name: str, file: str | None, line: int | None) -> float:
 def _as_int(data: Any) -> Any:
     if pa.types.is_integer(data.type) or pa.types.is_floating(data.type):
         return data
-    return pc.cast(data, pa.float64(), safe=False) if not pa.types.is_string(data.type) else \
-        pc.cast(pc.if_else(pc.match_substring_regex(data, r"^-?\d+(\.\d+)?$"), data, None), pa.float64())
+    return (
+        pc.cast(data, pa.float64(), safe=False)
+        if not pa.types.is_string(data.type)
+        else pc.cast(
+            pc.if_else(pc.match_substring_regex(data, r"^-?\d+(\.\d+)?$"), data, None), pa.float64()
+        )
+    )
 
 
 def _numeric(name: str, op: str, arg: Any, file: str | None, line: int | None) -> Mask:
     value = _number(arg, name, file, line)
-    fn = {"gt": pc.greater, "gte": pc.greater_equal, "lt": pc.less, "lte": pc.less_equal,
-          "eq": pc.equal}[op]
+    fn = {
+        "gt": pc.greater,
+        "gte": pc.greater_equal,
+        "lt": pc.less,
+        "lte": pc.less_equal,
+        "eq": pc.equal,
+    }[op]
     return lambda fr: _to_mask(fn(_as_int(column(fr, name)), value))
 
 
-def _string(name: str, op: str, arg: Any, ignore_case: bool, file: str | None, line: int | None) -> Mask:
+def _string(
+    name: str, op: str, arg: Any, ignore_case: bool, file: str | None, line: int | None
+) -> Mask:
     values = [str(v) for v in _as_list(arg)]
     if not values:
         raise RuleError(f"'{op}' on '{name}' needs at least one value", file, line)
@@ -223,29 +248,42 @@ def _string(name: str, op: str, arg: Any, ignore_case: bool, file: str | None, l
 
 
 def _as_str(data: Any) -> Any:
-    return data if pa.types.is_string(data.type) or pa.types.is_large_string(data.type) else \
-        pc.cast(data, pa.string())
+    return (
+        data
+        if pa.types.is_string(data.type) or pa.types.is_large_string(data.type)
+        else pc.cast(data, pa.string())
+    )
 
 
-def _regex_for(op: str, values: list[str], ignore_case: bool, name: str, file: str | None,
-               line: int | None) -> str:
+def _regex_for(
+    op: str, values: list[str], ignore_case: bool, name: str, file: str | None, line: int | None
+) -> str:
     if op == "regex":
         alts = values
     elif op == "wildcard":
-        alts = ["^" + ".*".join(re.escape(p) for p in v.split("*")).replace(r"\?", ".") + "$"
-                for v in values]
+        alts = [
+            "^" + ".*".join(re.escape(p) for p in v.split("*")).replace(r"\?", ".") + "$"
+            for v in values
+        ]
     else:
         escaped = [re.escape(v) for v in values]
-        alts = {"equals": [f"^{e}$" for e in escaped], "in": [f"^{e}$" for e in escaped],
-                "ne": [f"^{e}$" for e in escaped], "contains": escaped,
-                "startswith": [f"^{e}" for e in escaped], "endswith": [f"{e}$" for e in escaped]}[op]
+        alts = {
+            "equals": [f"^{e}$" for e in escaped],
+            "in": [f"^{e}$" for e in escaped],
+            "ne": [f"^{e}$" for e in escaped],
+            "contains": escaped,
+            "startswith": [f"^{e}" for e in escaped],
+            "endswith": [f"{e}$" for e in escaped],
+        }[op]
     pattern = "|".join(f"(?:{a})" for a in alts)
     if ignore_case:
         pattern = "(?i)" + pattern
     try:
         pc.match_substring_regex(pa.array([""]), pattern)  # RE2 compiles it or says why
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise RuleError(f"invalid regex on '{name}' (RE2 syntax, linear time): {exc}", file, line) from None
+        raise RuleError(
+            f"invalid regex on '{name}' (RE2 syntax, linear time): {exc}", file, line
+        ) from None
     return pattern
 
 

@@ -23,8 +23,15 @@ def _selected(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask & (times > np.iinfo(np.int64).min // 2))
 
 
-def _episodes(rule: Rule, rows: np.ndarray, keys: np.ndarray, uniques: list[tuple],
-              times: np.ndarray, fire: np.ndarray, gap_ms: int) -> list[Candidate]:
+def _episodes(
+    rule: Rule,
+    rows: np.ndarray,
+    keys: np.ndarray,
+    uniques: list[tuple],
+    times: np.ndarray,
+    fire: np.ndarray,
+    gap_ms: int,
+) -> list[Candidate]:
     """Group `rows` into sessions per key (gap <= gap_ms); each session with a firing row is a candidate."""
     valid = keys >= 0
     rows, keys, fire = rows[valid], keys[valid], fire[valid]
@@ -48,10 +55,21 @@ def _episodes(rule: Rule, rows: np.ndarray, keys: np.ndarray, uniques: list[tupl
 def detect_match(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
     rows = _selected(rule, frame, times)
     if not rule.group_by:
-        return [Candidate(rule, (("event.id", frame["event.id"].iat[r]),), int(times[r]), int(times[r]),
-                          np.array([r]), int(times[r])) for r in rows]
+        return [
+            Candidate(
+                rule,
+                (("event.id", frame["event.id"].iat[r]),),
+                int(times[r]),
+                int(times[r]),
+                np.array([r]),
+                int(times[r]),
+            )
+            for r in rows
+        ]
     keys, uniques = key_codes(frame.iloc[rows], list(rule.group_by))
-    return _episodes(rule, rows, keys, uniques, times, np.ones(len(rows), dtype=bool), rule.window_ms)
+    return _episodes(
+        rule, rows, keys, uniques, times, np.ones(len(rows), dtype=bool), rule.window_ms
+    )
 
 
 def detect_threshold(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
@@ -65,7 +83,9 @@ def detect_distinct(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
     rows = _selected(rule, frame, times)
     assert rule.field is not None
     sub = frame.iloc[rows]
-    values, _ = pd.factorize(sub[rule.field] if rule.field in sub.columns else pd.Series([pd.NA] * len(sub)))
+    values, _ = pd.factorize(
+        sub[rule.field] if rule.field in sub.columns else pd.Series([pd.NA] * len(sub))
+    )
     has_value = values >= 0
     rows, sub, values = rows[has_value], sub[has_value], values[has_value]
     keys, uniques = key_codes(sub, list(rule.group_by))
@@ -88,15 +108,23 @@ def detect_absence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[C
     both = np.concatenate([a_rows, b_rows])
     keys, uniques = key_codes(frame.iloc[both], list(rule.group_by))
     a = pd.DataFrame({"t": times[a_rows], "k": keys[: len(a_rows)], "row": a_rows})
-    b = pd.DataFrame({"tb": times[b_rows], "k": keys[len(a_rows):]})
+    b = pd.DataFrame({"tb": times[b_rows], "k": keys[len(a_rows) :]})
     a = a[a["k"] >= 0].sort_values("t")
     b = b[b["k"] >= 0].sort_values("tb")
-    joined = pd.merge_asof(a, b, left_on="t", right_on="tb", by="k", direction="forward",
-                           allow_exact_matches=False)
+    joined = pd.merge_asof(
+        a, b, left_on="t", right_on="tb", by="k", direction="forward", allow_exact_matches=False
+    )
     missing = joined["tb"].isna() | (joined["tb"] - joined["t"] > rule.window_ms)
     hit = joined[missing.to_numpy()]
-    return _episodes(rule, hit["row"].to_numpy(), hit["k"].to_numpy(), uniques, times,
-                     np.ones(len(hit), dtype=bool), rule.window_ms)
+    return _episodes(
+        rule,
+        hit["row"].to_numpy(),
+        hit["k"].to_numpy(),
+        uniques,
+        times,
+        np.ones(len(hit), dtype=bool),
+        rule.window_ms,
+    )
 
 
 KINDS: dict[str, Detector] = {

@@ -13,7 +13,9 @@ def default_rules_dir() -> Path:
     return repo_path("rules")
 
 
-def load_rules(paths: list[str | Path] | str | Path | None = None, *, strict_names: bool = True) -> list[Rule]:
+def load_rules(
+    paths: list[str | Path] | str | Path | None = None, *, strict_names: bool = True
+) -> list[Rule]:
     """Load every rule under `paths` (files or directories; default: the shipped library).
 
     Every file is checked; all errors are raised together as ContentErrors.
@@ -37,9 +39,17 @@ def load_rules(paths: list[str | Path] | str | Path | None = None, *, strict_nam
             try:
                 rule = Rule.from_dict(load_yaml(file), str(file))
                 if strict_names and file.stem != rule.id:
-                    raise RuleError(f"file name must be the rule id: rename to '{rule.id}{file.suffix}'", str(file), rule.line)
+                    raise RuleError(
+                        f"file name must be the rule id: rename to '{rule.id}{file.suffix}'",
+                        str(file),
+                        rule.line,
+                    )
                 if rule.id in seen:
-                    raise RuleError(f"duplicate rule id '{rule.id}' (also in {seen[rule.id]})", str(file), rule.line)
+                    raise RuleError(
+                        f"duplicate rule id '{rule.id}' (also in {seen[rule.id]})",
+                        str(file),
+                        rule.line,
+                    )
                 seen[rule.id] = str(file)
                 rules.append(rule)
             except SecopsError as exc:

@@ -17,19 +17,47 @@ RULE_TYPES = ("match", "threshold", "distinct", "sequence", "absence")
 CLAUSE_KINDS = ("require", "suppress", "escalate")
 #: topology questions a clause may ask, with the kind of argument each takes.
 QUESTIONS = {
-    "source_tag": str, "target_tag": str, "host_tag": str,
-    "source_zone": str, "target_zone": str,
-    "source_known": bool, "target_known": bool,
+    "source_tag": str,
+    "target_tag": str,
+    "host_tag": str,
+    "source_zone": str,
+    "target_zone": str,
+    "source_known": bool,
+    "target_known": bool,
     "source_external": bool,
-    "target_exposes": bool, "reachable": bool,
-    "target_in_change_window": bool, "source_in_change_window": bool,
+    "target_exposes": bool,
+    "reachable": bool,
+    "target_in_change_window": bool,
+    "source_in_change_window": bool,
     "target_criticality_at_least": str,
     "target_on_path_to_crown_jewel": bool,
 }
-TOP_KEYS = {"id", "title", "description", "type", "severity", "confidence", "threat",
-            "false_positives", "runbook", "filter", "group_by", "window", "threshold",
-            "field", "steps", "maxspan", "followed_by", "within", "topology", "examples",
-            "tags", "references", "author", "enabled"}
+TOP_KEYS = {
+    "id",
+    "title",
+    "description",
+    "type",
+    "severity",
+    "confidence",
+    "threat",
+    "false_positives",
+    "runbook",
+    "filter",
+    "group_by",
+    "window",
+    "threshold",
+    "field",
+    "steps",
+    "maxspan",
+    "followed_by",
+    "within",
+    "topology",
+    "examples",
+    "tags",
+    "references",
+    "author",
+    "enabled",
+}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
@@ -52,8 +80,10 @@ class Threat:
     techniques: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tactic": {"id": self.tactic_id, "name": self.tactic_name},
-                "techniques": list(self.techniques)}
+        return {
+            "tactic": {"id": self.tactic_id, "name": self.tactic_name},
+            "techniques": list(self.techniques),
+        }
 
 
 @dataclass(frozen=True)
@@ -123,10 +153,17 @@ class Rule:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "title": self.title, "type": self.type, "severity": self.severity,
-            "description": self.description, "confidence": self.confidence,
-            "threat": self.threat.to_dict(), "false_positives": list(self.false_positives),
-            "runbook": self.runbook, "group_by": list(self.group_by), "tags": list(self.tags),
+            "id": self.id,
+            "title": self.title,
+            "type": self.type,
+            "severity": self.severity,
+            "description": self.description,
+            "confidence": self.confidence,
+            "threat": self.threat.to_dict(),
+            "false_positives": list(self.false_positives),
+            "runbook": self.runbook,
+            "group_by": list(self.group_by),
+            "tags": list(self.tags),
         }
         if self.window_ms:
             out["window_ms"] = self.window_ms
@@ -137,12 +174,15 @@ class Rule:
         if self.filter is not None:
             out["filter"] = self.filter.spec
         if self.steps:
-            out["steps"] = [{"id": s.id, "filter": s.filter.spec, "by": list(s.by), "count": s.count}
-                            for s in self.steps]
+            out["steps"] = [
+                {"id": s.id, "filter": s.filter.spec, "by": list(s.by), "count": s.count}
+                for s in self.steps
+            ]
         if self.followed_by is not None:
             out["followed_by"] = self.followed_by.spec
-        out["topology"] = {k: [c.to_dict() for c in self.clauses_of(k)] for k in CLAUSE_KINDS
-                           if self.clauses_of(k)}
+        out["topology"] = {
+            k: [c.to_dict() for c in self.clauses_of(k)] for k in CLAUSE_KINDS if self.clauses_of(k)
+        }
         return out
 
 
@@ -169,15 +209,25 @@ def _build(doc: Mapping[str, Any], file: str | None) -> Rule:
             raise RuleError(f"unknown rule field '{key}'{hint}", *_where(doc, key, file))
     rid = _req(doc, "id", file)
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", rid):
-        raise RuleError("'id' must be lower-case letters, digits, '.', '_' or '-'", *_where(doc, "id", file))
+        raise RuleError(
+            "'id' must be lower-case letters, digits, '.', '_' or '-'", *_where(doc, "id", file)
+        )
     rtype = _req(doc, "type", file)
     if rtype not in RULE_TYPES:
-        raise RuleError(f"unknown rule type '{rtype}' (one of: {', '.join(RULE_TYPES)})", *_where(doc, "type", file))
+        raise RuleError(
+            f"unknown rule type '{rtype}' (one of: {', '.join(RULE_TYPES)})",
+            *_where(doc, "type", file),
+        )
     severity = _req(doc, "severity", file)
     if severity not in SEVERITIES:
-        raise RuleError(f"severity must be one of {', '.join(SEVERITIES)}", *_where(doc, "severity", file))
+        raise RuleError(
+            f"severity must be one of {', '.join(SEVERITIES)}", *_where(doc, "severity", file)
+        )
     kwargs: dict[str, Any] = {
-        "id": rid, "title": _req(doc, "title", file), "type": rtype, "severity": severity,
+        "id": rid,
+        "title": _req(doc, "title", file),
+        "type": rtype,
+        "severity": severity,
         "description": str(doc.get("description", "")).strip(),
         "runbook": str(doc.get("runbook", "")).strip(),
         "false_positives": tuple(str(x) for x in doc.get("false_positives") or ()),
@@ -187,10 +237,13 @@ def _build(doc: Mapping[str, Any], file: str | None) -> Rule:
         "clauses": _clauses(doc.get("topology"), doc, file),
         "examples": tuple(doc.get("examples") or ()),
         "group_by": _fields(doc.get("group_by"), doc, "group_by", file),
-        "file": file, "line": getattr(doc, "line", None),
+        "file": file,
+        "line": getattr(doc, "line", None),
     }
     if not kwargs["runbook"]:
-        raise RuleError("missing required field 'runbook' (what the analyst does next)", file, kwargs["line"])
+        raise RuleError(
+            "missing required field 'runbook' (what the analyst does next)", file, kwargs["line"]
+        )
     _BUILDERS[rtype](doc, file, kwargs)
     return Rule(**kwargs)
 
@@ -217,17 +270,25 @@ def _fields(value: Any, doc: Any, key: str, file: str | None) -> tuple[str, ...]
 
 def _threat(value: Any, doc: Any, file: str | None) -> Threat:
     if value is None:
-        raise RuleError("missing required field 'threat' (ATT&CK tactic and techniques)", file, getattr(doc, "line", None))
+        raise RuleError(
+            "missing required field 'threat' (ATT&CK tactic and techniques)",
+            file,
+            getattr(doc, "line", None),
+        )
     if not isinstance(value, Mapping):
         raise RuleError("'threat' must be a mapping", *_where(doc, "threat", file))
     techniques = tuple(str(t) for t in value.get("techniques") or ())
     bad = [t for t in techniques if not _TECHNIQUE.match(t)]
     if not techniques or bad:
-        raise RuleError(f"threat.techniques needs ATT&CK ids like T1110 or T1110.003 (bad: {bad})",
-                        *_where(value, "techniques", file))
+        raise RuleError(
+            f"threat.techniques needs ATT&CK ids like T1110 or T1110.003 (bad: {bad})",
+            *_where(value, "techniques", file),
+        )
     tactic = value.get("tactic") or {}
     if not isinstance(tactic, Mapping) or not tactic.get("name") or not tactic.get("id"):
-        raise RuleError("threat.tactic needs 'id' (e.g. TA0006) and 'name'", *_where(value, "tactic", file))
+        raise RuleError(
+            "threat.tactic needs 'id' (e.g. TA0006) and 'name'", *_where(value, "tactic", file)
+        )
     return Threat(str(tactic["id"]), str(tactic["name"]), techniques)
 
 
@@ -235,11 +296,16 @@ def _clauses(value: Any, doc: Any, file: str | None) -> tuple[Clause, ...]:
     if value is None:
         return ()
     if not isinstance(value, Mapping):
-        raise RuleError("'topology' must map require/suppress/escalate to lists", *_where(doc, "topology", file))
+        raise RuleError(
+            "'topology' must map require/suppress/escalate to lists", *_where(doc, "topology", file)
+        )
     out: list[Clause] = []
     for kind, items in value.items():
         if kind not in CLAUSE_KINDS:
-            raise RuleError(f"unknown topology clause kind '{kind}' (one of: {', '.join(CLAUSE_KINDS)})", *_where(value, kind, file))
+            raise RuleError(
+                f"unknown topology clause kind '{kind}' (one of: {', '.join(CLAUSE_KINDS)})",
+                *_where(value, kind, file),
+            )
         for item in items or ():
             out.append(_clause(kind, item, value, file))
     return tuple(out)
@@ -248,10 +314,14 @@ def _clauses(value: Any, doc: Any, file: str | None) -> tuple[Clause, ...]:
 def _clause(kind: str, item: Any, parent: Any, file: str | None) -> Clause:
     where = (file, getattr(item, "line", None) or getattr(parent, "line", None))
     if not isinstance(item, Mapping):
-        raise RuleError(f"a {kind} clause must be a mapping like {{target_tag: crown-jewel}}", *where)
+        raise RuleError(
+            f"a {kind} clause must be a mapping like {{target_tag: crown-jewel}}", *where
+        )
     questions = [k for k in item if k not in ("reason", "to", "by")]
     if len(questions) != 1:
-        raise RuleError(f"a {kind} clause asks exactly one question (one of: {', '.join(QUESTIONS)})", *where)
+        raise RuleError(
+            f"a {kind} clause asks exactly one question (one of: {', '.join(QUESTIONS)})", *where
+        )
     q = questions[0]
     if q not in QUESTIONS:
         close = difflib.get_close_matches(q, list(QUESTIONS), n=1)
@@ -267,7 +337,9 @@ def _clause(kind: str, item: Any, parent: Any, file: str | None) -> Clause:
     return Clause(kind, q, item[q], item.get("reason"), to, int(item.get("by", 1)))
 
 
-def _cond(doc: Mapping[str, Any], key: str, file: str | None, required: bool = True) -> Condition | None:
+def _cond(
+    doc: Mapping[str, Any], key: str, file: str | None, required: bool = True
+) -> Condition | None:
     if key not in doc:
         if required:
             raise RuleError(f"missing required field '{key}'", file, getattr(doc, "line", None))
@@ -281,7 +353,9 @@ def _window(doc: Mapping[str, Any], key: str, file: str | None) -> int:
     return parse_duration(doc[key], *_where(doc, key, file))
 
 
-def _positive_int(doc: Mapping[str, Any], key: str, file: str | None, default: int | None = None) -> int:
+def _positive_int(
+    doc: Mapping[str, Any], key: str, file: str | None, default: int | None = None
+) -> int:
     value = doc.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise RuleError(f"'{key}' must be a positive integer", *_where(doc, key, file))
@@ -290,7 +364,11 @@ def _positive_int(doc: Mapping[str, Any], key: str, file: str | None, default: i
 
 def _build_match(doc: Mapping[str, Any], file: str | None, kw: dict[str, Any]) -> None:
     kw["filter"] = _cond(doc, "filter", file)
-    kw["window_ms"] = parse_duration(doc["window"], *_where(doc, "window", file)) if "window" in doc else 3_600_000
+    kw["window_ms"] = (
+        parse_duration(doc["window"], *_where(doc, "window", file))
+        if "window" in doc
+        else 3_600_000
+    )
 
 
 def _build_threshold(doc: Mapping[str, Any], file: str | None, kw: dict[str, Any]) -> None:
@@ -310,7 +388,9 @@ def _build_sequence(doc: Mapping[str, Any], file: str | None, kw: dict[str, Any]
     kw["window_ms"] = _window(doc, "maxspan", file)
     steps = doc.get("steps")
     if not isinstance(steps, list) or len(steps) < 2:
-        raise RuleError("a sequence needs 'steps': a list of at least two steps", *_where(doc, "steps", file))
+        raise RuleError(
+            "a sequence needs 'steps': a list of at least two steps", *_where(doc, "steps", file)
+        )
     built: list[Step] = []
     carries: list[tuple[str, ...]] = []
     for i, step in enumerate(steps):
@@ -318,14 +398,25 @@ def _build_sequence(doc: Mapping[str, Any], file: str | None, kw: dict[str, Any]
             raise RuleError(f"steps[{i}] must be a mapping", *_where(doc, "steps", file))
         by = _fields(step.get("by") or list(kw["group_by"]), step, "by", file)
         if not by:
-            raise RuleError(f"steps[{i}] needs 'by' (or the rule a 'group_by')", file, getattr(step, "line", None))
+            raise RuleError(
+                f"steps[{i}] needs 'by' (or the rule a 'group_by')",
+                file,
+                getattr(step, "line", None),
+            )
         if built and len(by) != len(built[0].by):
-            raise RuleError(f"steps[{i}].by must name as many fields as steps[0].by", *_where(step, "by", file))
+            raise RuleError(
+                f"steps[{i}].by must name as many fields as steps[0].by", *_where(step, "by", file)
+            )
         sid = str(step.get("id", f"step{i + 1}"))
-        built.append(Step(sid, _cond(step, "filter", file), by, _positive_int(step, "count", file, 1)))
+        built.append(
+            Step(sid, _cond(step, "filter", file), by, _positive_int(step, "count", file, 1))
+        )
         carry = _fields(step.get("carry"), step, "carry", file) or by
         if len(carry) != len(by):
-            raise RuleError(f"steps[{i}].carry must name as many fields as its 'by'", *_where(step, "carry", file))
+            raise RuleError(
+                f"steps[{i}].carry must name as many fields as its 'by'",
+                *_where(step, "carry", file),
+            )
         carries.append(carry)
     kw["steps"] = tuple(built)
     kw["step_carry"] = tuple(carries)
@@ -340,5 +431,10 @@ def _build_absence(doc: Mapping[str, Any], file: str | None, kw: dict[str, Any])
         raise RuleError("an absence rule needs 'group_by'", file, getattr(doc, "line", None))
 
 
-_BUILDERS = {"match": _build_match, "threshold": _build_threshold, "distinct": _build_distinct,
-             "sequence": _build_sequence, "absence": _build_absence}
+_BUILDERS = {
+    "match": _build_match,
+    "threshold": _build_threshold,
+    "distinct": _build_distinct,
+    "sequence": _build_sequence,
+    "absence": _build_absence,
+}

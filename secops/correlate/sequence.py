@@ -43,8 +43,9 @@ def _keys(frame: pd.DataFrame, rows: np.ndarray, fields: tuple[str, ...]) -> pd.
     return key
 
 
-def _step_data(step: Step, carry: tuple[str, ...], frame: pd.DataFrame, times: np.ndarray,
-               window_ms: int) -> _StepData:
+def _step_data(
+    step: Step, carry: tuple[str, ...], frame: pd.DataFrame, times: np.ndarray, window_ms: int
+) -> _StepData:
     rows = np.flatnonzero(step.filter(frame) & (times > np.iinfo(np.int64).min // 2))
     key = _keys(frame, rows, step.by)
     valid = key.notna().to_numpy()
@@ -61,14 +62,23 @@ def _step_data(step: Step, carry: tuple[str, ...], frame: pd.DataFrame, times: n
     else:
         back, ok = pos, np.ones(len(rows), dtype=bool)
     out_key = key if carry == step.by else _keys(frame, rows, carry)
-    comp = pd.DataFrame({"pos": pos[ok], "k": out_key[ok].to_numpy(dtype=object), "in_k": key[ok].to_numpy(dtype=object),
-                         "t": t[ok], "first": t[back][ok]})
+    comp = pd.DataFrame(
+        {
+            "pos": pos[ok],
+            "k": out_key[ok].to_numpy(dtype=object),
+            "in_k": key[ok].to_numpy(dtype=object),
+            "t": t[ok],
+            "first": t[back][ok],
+        }
+    )
     return _StepData(rows, t, comp)
 
 
 def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
     steps = rule.steps
-    data = [_step_data(s, _carry(rule, i), frame, times, rule.window_ms) for i, s in enumerate(steps)]
+    data = [
+        _step_data(s, _carry(rule, i), frame, times, rule.window_ms) for i, s in enumerate(steps)
+    ]
     partial = data[0].comp.rename(columns={"pos": "p0", "in_k": "key0"})
     partial["start"] = partial["first"]
     for i in range(1, len(steps)):
@@ -77,8 +87,15 @@ def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
         nxt = data[i].comp.dropna(subset=["in_k"]).sort_values("first")
         prev = partial.dropna(subset=["k"]).rename(columns={"k": "in_k", "t": "t_prev"})
         prev = prev[[c for c in prev.columns if c != "first"]].sort_values("t_prev")
-        joined = pd.merge_asof(nxt, prev, left_on="first", right_on="t_prev", by="in_k",
-                               direction="backward", suffixes=("", "_prev"))
+        joined = pd.merge_asof(
+            nxt,
+            prev,
+            left_on="first",
+            right_on="t_prev",
+            by="in_k",
+            direction="backward",
+            suffixes=("", "_prev"),
+        )
         joined = joined[joined["t_prev"].notna()]
         joined = joined[(joined["t"] - joined["start"]) <= rule.window_ms]
         partial = joined.rename(columns={"pos": f"p{i}", "in_k": f"key{i}"})
@@ -110,7 +127,9 @@ def _candidates(rule: Rule, done: pd.DataFrame, data: list[_StepData]) -> list[C
             step_rows[step.id] = d.rows[idx]
         rows = np.unique(np.concatenate(list(step_rows.values())))
         first = grp.iloc[0]
-        key = tuple((f"{rule.steps[i].id}.{'+'.join(rule.steps[i].by)}", first[f"key{i}"]) for i in range(n))
+        key = tuple(
+            (f"{rule.steps[i].id}.{'+'.join(rule.steps[i].by)}", first[f"key{i}"]) for i in range(n)
+        )
         s, e = int(grp["start"].min()), int(grp["t"].max())
         out.append(Candidate(rule, key, s, e, rows, s, step_rows))
     return out

@@ -13,7 +13,11 @@ import pandas as pd
 def to_millis(ts: pd.Series) -> np.ndarray:
     """Event timestamps (Arrow timestamp[ns, UTC]) -> int64 ms since epoch (NaT -> min)."""
     values = pd.to_datetime(ts, utc=True).astype("datetime64[ns, UTC]")
-    ns = values.array.asi8 if hasattr(values.array, "asi8") else values.to_numpy("datetime64[ns]").view("int64")
+    ns = (
+        values.array.asi8
+        if hasattr(values.array, "asi8")
+        else values.to_numpy("datetime64[ns]").view("int64")
+    )
     return np.asarray(ns, dtype=np.int64) // 1_000_000
 
 
@@ -21,8 +25,10 @@ def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, list[
     """Dense codes for the tuple of `fields` per row (-1 when any part is null) + the key values."""
     if not fields:
         return np.zeros(len(frame), dtype=np.int64), [()]
-    cols = [frame[f] if f in frame.columns else pd.Series([pd.NA] * len(frame), index=frame.index)
-            for f in fields]
+    cols = [
+        frame[f] if f in frame.columns else pd.Series([pd.NA] * len(frame), index=frame.index)
+        for f in fields
+    ]
     if len(cols) == 1:
         codes, uniques = pd.factorize(cols[0], use_na_sentinel=True)
         return codes.astype(np.int64), [(u,) for u in uniques]
@@ -44,8 +50,9 @@ def _composite(keys: np.ndarray, times: np.ndarray, base: int, span: int) -> np.
     return keys.astype(np.int64) * span + (times - base)
 
 
-def covering_counts(keys: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                    qkeys: np.ndarray, qtimes: np.ndarray) -> np.ndarray:
+def covering_counts(
+    keys: np.ndarray, starts: np.ndarray, ends: np.ndarray, qkeys: np.ndarray, qtimes: np.ndarray
+) -> np.ndarray:
     """For each query (key, t): how many intervals [start, end) of the same key contain t."""
     if len(qkeys) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -63,8 +70,9 @@ def sliding_counts(keys: np.ndarray, times: np.ndarray, window_ms: int) -> np.nd
     return covering_counts(keys, times, times + window_ms, keys, times)
 
 
-def sliding_distinct(keys: np.ndarray, times: np.ndarray, values: np.ndarray,
-                     window_ms: int) -> np.ndarray:
+def sliding_distinct(
+    keys: np.ndarray, times: np.ndarray, values: np.ndarray, window_ms: int
+) -> np.ndarray:
     """Distinct `values` of the same key in (t - window, t] for each event (exact).
 
     Each occurrence counts from its time until the next occurrence of the same (key, value) or

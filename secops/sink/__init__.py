@@ -1,0 +1,20 @@
+"""Sinks: where finding documents go. One class per kind, registered in SINKS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from secops.sink.jsonl import JsonlSink
+from secops.sink.store import LocalStore, default_data_dir
+
+
+class Sink(Protocol):
+    name: str
+
+    def write(self, findings: Iterable[dict[str, Any]]) -> int: ...
+
+
+SINKS: dict[str, type] = {"store": LocalStore, "jsonl": JsonlSink}
+
+__all__ = ["SINKS", "JsonlSink", "LocalStore", "Sink", "default_data_dir"]
