@@ -44,7 +44,7 @@ def _episodes(
     df = pd.DataFrame({"sid": sid[keep], "row": rows[keep], "t": t[keep], "key": keys[keep]})
     df = df.sort_values(["sid", "t", "row"], kind="stable")
     out = []
-    for s, grp in df.groupby("sid", sort=True):
+    for _s, grp in df.groupby("sid", sort=True):
         ev = grp["row"].to_numpy()
         tt = grp["t"].to_numpy()
         key = tuple(zip(rule.group_by, uniques[int(grp["key"].iloc[0])], strict=False))
