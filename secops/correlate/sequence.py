@@ -85,8 +85,10 @@ def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
         if partial.empty:
             return []
         nxt = data[i].comp.dropna(subset=["in_k"]).sort_values("first")
+        nxt["in_k"] = nxt["in_k"].astype(object)
         prev = partial.dropna(subset=["k"]).rename(columns={"k": "in_k", "t": "t_prev"})
         prev = prev[[c for c in prev.columns if c != "first"]].sort_values("t_prev")
+        prev["in_k"] = prev["in_k"].astype(object)
         joined = pd.merge_asof(
             nxt,
             prev,
