@@ -49,6 +49,7 @@ class _Entry:
     line: int
     label: str
     key_lines: dict[str, int]
+    name: str | None = None  # the raw `name`, known even when the entry is invalid
 
     def error(self, reason: str, key: str | None = None) -> TopologyError:
         line = self.key_lines.get(key, self.line) if key else self.line
@@ -147,7 +148,8 @@ def _read_entry(
     )
     if name:
         label += f" ({name})"
-    entry = _Entry(None, file, item.line, label, item.key_lines)
+    raw_name = item.get("name") if isinstance(item.get("name"), str) else None
+    entry = _Entry(None, file, item.line, label, item.key_lines, raw_name)
     build, keys = SECTIONS[section]
     for key in item:
         if key not in keys:
@@ -160,12 +162,15 @@ def _read_entry(
         entry.obj = build(item)
     except InvalidEntry as exc:
         errors.extend(entry.error(reason, key) for key, reason in exc.problems)
-        return None
-    return entry  # kept even with unknown keys, so cross-checks do not cascade
+    # kept even when invalid (obj None): its name still exists, so cross-checks do not cascade
+    return entry
 
 
-def _cross_check(entries: dict[str, list[_Entry]], errors: list[SecopsError]) -> None:
-    zones = _unique(entries["zones"], lambda z: [z.name], "zone", errors)
+def _cross_check(all_entries: dict[str, list[_Entry]], errors: list[SecopsError]) -> None:
+    entries = {k: [e for e in v if e.obj is not None] for k, v in all_entries.items()}
+    zone_names = [e.name for e in all_entries["zones"] if e.name]
+    asset_names = [e.name for e in all_entries["assets"] if e.name]
+    _unique(entries["zones"], lambda z: [z.name], "zone", errors)
     _unique(entries["zones"], lambda z: z.cidrs, "CIDR", errors)
     assets = _unique(entries["assets"], lambda a: [a.name.lower()], "asset", errors)
     _unique(
@@ -178,15 +183,14 @@ def _cross_check(entries: dict[str, list[_Entry]], errors: list[SecopsError]) ->
     _unique(entries["assets"], lambda a: a.ips, "IP", errors)
     for e in entries["policies"]:
         for key, zone in (("from", e.obj.from_zone), ("to", e.obj.to_zone)):
-            if zone not in zones:
-                errors.append(e.error(f"unknown zone '{zone}'{did_you_mean(zone, zones)}", key))
+            if zone not in zone_names:
+                hint = did_you_mean(zone, zone_names)
+                errors.append(e.error(f"unknown zone '{zone}'{hint}", key))
     for e in entries["change_windows"]:
         for name in e.obj.assets:
-            if name.lower() not in assets:
-                names = [x.obj.name for x in entries["assets"]]
-                errors.append(
-                    e.error(f"unknown asset '{name}'{did_you_mean(name, names)}", "assets")
-                )
+            if name.lower() not in {n.lower() for n in asset_names}:
+                hint = did_you_mean(name, asset_names)
+                errors.append(e.error(f"unknown asset '{name}'{hint}", "assets"))
 
 
 def _unique(

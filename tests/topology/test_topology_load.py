@@ -249,3 +249,22 @@ def test_example_path_exists():
         "policies.yaml",
         "zones.yaml",
     ]
+
+
+def test_invalid_entries_do_not_cascade(write):
+    path = write(
+        "t.yaml",
+        """
+        zones:
+          - {name: dmz, cidrs: ["10.10.0.5/24"]}
+        assets:
+          - {name: db01, criticality: urgent}
+        policies:
+          - {from: dmz, to: dmz, allow: [any]}
+        change_windows:
+          - {assets: [db01], start: 2026-01-01, end: 2026-01-02, ticket: CHG-1}
+        """,
+    )
+    messages = [str(e) for e in errors_of(path)]
+    assert len(messages) == 2, messages
+    assert "did you mean '10.10.0.0/24'?" in messages[0] and "bad criticality" in messages[1]
