@@ -1,0 +1,107 @@
+"""`secops rules list|validate|test|fields`."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from secops.cli.common import JSON_OPTION, echo_json, err, out, severity
+from secops.correlate import load_rules
+from secops.correlate.conditions import DERIVED_FIELDS, KNOWN_FIELDS
+from secops.errors import ContentErrors, SecopsError
+from secops.examples import run_examples
+from secops.schema import ENRICH_FIELDS, EVENT_FIELDS
+from secops.topology import load_topology
+
+EXIT_HELP = "Exit codes: 0 ok, 1 an example failed, 2 usage, 78 invalid rules."
+PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True))
+
+
+def _load(paths: tuple[str, ...]):
+    return load_rules(list(paths) or None)
+
+
+@click.group(epilog=EXIT_HELP)
+def rules() -> None:
+    """The rule library: list, validate, test against its examples."""
+
+
+@rules.command("list", epilog=EXIT_HELP)
+@PATHS
+@JSON_OPTION
+def list_rules(paths: tuple[str, ...], as_json: bool) -> None:
+    """List rules (default: the shipped library)."""
+    loaded = _load(paths)
+    if as_json:
+        echo_json([r.to_dict() for r in loaded])
+        return
+    table = Table(title=f"Rules ({len(loaded)})")
+    for col in ("id", "type", "severity", "techniques", "tactic", "title"):
+        table.add_column(col)
+    for r in sorted(loaded, key=lambda r: r.id):
+        table.add_row(r.id, r.type, severity(r.severity), ",".join(r.techniques), r.threat.tactic_name or "", r.title)
+    out().print(table)
+
+
+@rules.command(epilog=EXIT_HELP)
+@PATHS
+def validate(paths: tuple[str, ...]) -> None:
+    """Check rule files; every error is listed with file:line."""
+    try:
+        loaded = _load(paths)
+    except ContentErrors as exc:
+        for e in exc.errors:
+            click.echo(str(e), err=True)
+        click.echo(f"invalid: {len(exc.errors)} error(s)", err=True)
+        raise SystemExit(78) from None
+    click.echo(f"ok: {len(loaded)} rules")
+
+
+@rules.command(epilog=EXIT_HELP)
+@PATHS
+@click.option("--topology", "-t", type=click.Path(exists=True), default=None,
+              help="Topology for the examples (default: the shipped example topology).")
+@JSON_OPTION
+def test(paths: tuple[str, ...], topology: str | None, as_json: bool) -> None:
+    """Run every rule's positive and negative examples."""
+    from secops.content import repo_path
+
+    topo = load_topology(topology or repo_path("topology", "example"))
+    results = [res for r in _load(paths) for res in run_examples(r, topo)]
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        echo_json([r.to_dict() for r in results])
+    else:
+        table = Table(title=f"Rule examples: {len(results) - len(failed)}/{len(results)} passed")
+        for col in ("", "rule", "example", "expected", "got", "reason"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            table.add_row("[green]ok[/]" if r.ok else "[red]FAIL[/]", r.rule, r.name, r.expect, r.got, r.reason or "")
+        out().print(table)
+    if failed:
+        err().print(f"{len(failed)} example(s) failed")
+        raise SystemExit(1)
+    if not results:
+        raise SecopsError("no examples found")
+
+
+@rules.command(epilog=EXIT_HELP)
+@JSON_OPTION
+def fields(as_json: bool) -> None:
+    """Fields rules may use: ECS event columns, topology enrichment, derived columns."""
+    rows = [(f, "event", str(t)) for f, t in EVENT_FIELDS.items()]
+    rows += [(f, "topology", str(t)) for f, t in ENRICH_FIELDS.items()]
+    rows += [(f, "derived", v) for f, v in DERIVED_FIELDS.items()]
+    rows += [(f, "event", "string") for f in sorted(KNOWN_FIELDS - {r[0] for r in rows})]
+    if as_json:
+        echo_json([{"field": f, "kind": k, "type": t} for f, k, t in rows])
+        return
+    table = Table(title="Fields")
+    for col in ("field", "kind", "type"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    out().print(table)
+
+
+COMMANDS = [rules]
