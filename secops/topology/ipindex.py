@@ -76,7 +76,7 @@ class PrefixTable:
             vals = np.fromiter(v4[length].values(), dtype=np.int64, count=len(v4[length]))
             order = np.argsort(nets)
             self._v4_arrays.append((np.uint32(_mask_v4(length)), nets[order], vals[order]))
-        self._v6_lengths = sorted(v6, reverse=True)
+        self._lengths = {4: sorted(v4, reverse=True), 6: sorted(v6, reverse=True)}
 
     def __len__(self) -> int:
         return sum(map(len, self._v4.values())) + sum(map(len, self._v6.values()))
@@ -88,7 +88,7 @@ class PrefixTable:
             return -1
         tables, bits = (self._v4, 32) if ip.version == 4 else (self._v6, 128)
         n = int(ip)
-        for length in sorted(tables, reverse=True):
+        for length in self._lengths[ip.version]:
             mask = ((1 << bits) - 1) ^ ((1 << (bits - length)) - 1)
             hit = tables[length].get(n & mask)
             if hit is not None:
