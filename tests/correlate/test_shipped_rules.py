@@ -1,0 +1,44 @@
+"""Every shipped rule loads, follows the content conventions, and passes its own examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from secops.correlate import load_rules
+from secops.examples import run_examples
+from secops.topology import load_topology
+from tests.helpers import EXAMPLE_TOPOLOGY
+
+RULES = load_rules()
+TOPOLOGY = load_topology(EXAMPLE_TOPOLOGY)
+
+
+def test_the_library_covers_the_required_techniques():
+    techniques = {t for r in RULES for t in r.techniques}
+    assert {"T1110", "T1110.003", "T1078", "T1046", "T1021", "T1548", "T1190"} <= techniques
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_is_complete(rule):
+    assert rule.file and rule.file.endswith(f"{rule.id}.yaml")
+    assert rule.title and rule.description and rule.runbook and rule.false_positives
+    assert rule.threat.tactic_id and rule.threat.techniques
+    expects = {str(e["expect"]) for e in rule.examples}
+    assert "raised" in expects, "every rule ships a positive example"
+    assert expects & {"none", "cut"}, "every rule ships a negative example"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_examples(rule):
+    results = run_examples(rule, TOPOLOGY)
+    failed = [(r.name, r.expect, r.got, r.reason) for r in results if not r.ok]
+    assert not failed
+
+
+def test_without_topology_nothing_is_cut():
+    from secops.topology import Topology
+
+    empty = Topology.empty()
+    for rule in RULES:
+        for r in run_examples(rule, empty):
+            assert r.got != "cut", (rule.id, r.name, r.reason)

@@ -1,0 +1,51 @@
+"""The window primitives agree with a plain reference implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secops.correlate.windows import sessions, sliding_counts, sliding_distinct
+
+events = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 500), st.integers(0, 5)), max_size=60)
+
+
+def _arrays(evs):
+    k = np.array([e[0] for e in evs], dtype=np.int64)
+    t = np.array([e[1] for e in evs], dtype=np.int64)
+    v = np.array([e[2] for e in evs], dtype=np.int64)
+    return k, t, v
+
+
+@settings(max_examples=200, deadline=None)
+@given(events, st.integers(1, 200))
+def test_sliding_counts_match_reference(evs, window):
+    k, t, _ = _arrays(evs)
+    got = sliding_counts(k, t, window)
+    want = [sum(1 for kj, tj, _ in evs if kj == ki and ti - window < tj <= ti) for ki, ti, _ in evs]
+    assert got.tolist() == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(events, st.integers(1, 200))
+def test_sliding_distinct_matches_reference(evs, window):
+    k, t, v = _arrays(evs)
+    got = sliding_distinct(k, t, v, window)
+    want = [len({vj for kj, tj, vj in evs if kj == ki and ti - window < tj <= ti}) for ki, ti, _ in evs]
+    assert got.tolist() == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(events, st.integers(1, 200))
+def test_sessions_split_on_gaps_only(evs, gap):
+    k, t, _ = _arrays(evs)
+    sid = sessions(k, t, gap)
+    for i in range(len(evs)):
+        for j in range(len(evs)):
+            if k[i] != k[j]:
+                assert sid[i] != sid[j]
+    # within one session, sorted times never jump by more than the gap
+    for s in set(sid.tolist()):
+        ts = np.sort(t[sid == s])
+        assert (np.diff(ts) <= gap).all()

@@ -1,0 +1,19 @@
+"""Paths and small helpers shared by the test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+EXAMPLE_TOPOLOGY = REPO / "topology" / "example"
+
+
+def shared(*parts: str) -> Path:
+    """A file under ../shared/data; skips the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not present: {path}")
+    return path
