@@ -25,8 +25,7 @@ ES_SCRIPT = REPO / "scripts" / "elasticsearch.sh"
 def _run_script(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(ES_SCRIPT), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
