@@ -122,7 +122,10 @@ def parse(ctx: click.Context, inputs: tuple[str, ...], output: str, year: int | 
     """Normalise logs to ECS events (JSON lines) without correlating; reports what did not parse."""
     cfg = config(ctx).merged(year=year, tz=tz, dead_letter=dead_letter)
     report = ParseReport()
-    sink = click.open_file(output, "w", encoding="utf-8") if output != "-" else click.get_text_stream("stdout")
+    try:
+        sink = click.open_file(output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write events: {exc}", output) from None
     try:
         for batch in iter_events(_inputs(inputs, cfg.inputs), year=cfg.year, tz=cfg.tz,
                                  dead_letter=cfg.dead_letter, report=report):
@@ -133,6 +136,8 @@ def parse(ctx: click.Context, inputs: tuple[str, ...], output: str, year: int | 
     finally:
         if output != "-":
             sink.close()
+        else:
+            sink.flush()
     report_coverage(report)
 
 
