@@ -90,10 +90,13 @@ class ParserDef:
     map: Mapping[str, str] = field(default_factory=dict)
     auto_ecs: bool = False
     file: str | None = None
+    #: top-level key -> line in the file, for error messages
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], file: str | None = None) -> ParserDef:
         applies = doc.get("applies_to") or {}
+        lines = dict(getattr(doc, "key_lines", {}))
         return cls(
             id=str(doc.get("id", "")),
             kind=str(doc.get("kind", "regex")),
@@ -107,6 +110,7 @@ class ParserDef:
             map={str(k): str(v) for k, v in (doc.get("map") or {}).items()},
             auto_ecs=bool(doc.get("auto_ecs", False)),
             file=file,
+            lines=lines,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -98,7 +98,11 @@ def _claim_conflicts(parsers: list[ParserDef]) -> list[SecopsError]:
         for claim in [f"program {x!r}" for x in p.programs] + [f"format {x!r}" for x in p.formats]:
             if claim in owner:
                 errors.append(
-                    ParserError(f"{claim} already handled by parser {owner[claim]!r}", p.file)
+                    ParserError(
+                        f"{claim} already handled by parser {owner[claim]!r}",
+                        p.file,
+                        p.lines.get("applies_to"),
+                    )
                 )
             owner.setdefault(claim, p.id)
     return errors

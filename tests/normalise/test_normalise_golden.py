@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 import yaml
 
-
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [
     pytest.param(case, id=f"{path.stem}-{i + 1}")
