@@ -21,8 +21,13 @@ class SecopsError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.location = Location(str(file) if file is not None else None, line, column)

@@ -105,8 +105,10 @@ def _cast(s: pd.Series, want: pd.ArrowDtype) -> pd.Series:
         return pd.Series(pd.to_datetime(s, utc=True, errors="coerce"), index=s.index).astype(want)
     if pa.types.is_integer(t):
         return pd.to_numeric(s, errors="coerce").astype(want)
-    arr = pa.array(s.astype(object).where(s.notna(), None).map(
-        lambda v: v if v is None else str(v)), type=pa.string())
+    arr = pa.array(
+        s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v)),
+        type=pa.string(),
+    )
     return pd.Series(arr, dtype=want, index=s.index)
 
 

@@ -14,8 +14,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from secops.config import Config, load_config
 
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+}
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
+)
 
 
 def _console(stream: Any) -> Console:
@@ -53,7 +60,13 @@ def progress(label: str) -> Iterator[Any]:
     if not console.is_terminal:
         yield lambda n: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} lines"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} lines"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.advance(task, n)

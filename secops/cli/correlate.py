@@ -17,12 +17,22 @@ from secops.sink import JsonlSink, LocalStore
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid configuration or content."
 
-INPUT_OPTION = click.option("--input", "-i", "inputs", multiple=True,
-                            help="File, directory (recursive), .gz file or '-' for stdin; repeatable.")
-YEAR_OPTION = click.option("--year", type=int, help="Year for syslog lines that carry none (default: inferred from today).")
+INPUT_OPTION = click.option(
+    "--input",
+    "-i",
+    "inputs",
+    multiple=True,
+    help="File, directory (recursive), .gz file or '-' for stdin; repeatable.",
+)
+YEAR_OPTION = click.option(
+    "--year", type=int, help="Year for syslog lines that carry none (default: inferred from today)."
+)
 TZ_OPTION = click.option("--tz", help="Time zone of syslog lines that carry none (default UTC).")
-DEAD_OPTION = click.option("--dead-letter", type=click.Path(dir_okay=False),
-                           help="Append unparsable lines here (JSON lines: file, line, reason, raw).")
+DEAD_OPTION = click.option(
+    "--dead-letter",
+    type=click.Path(dir_okay=False),
+    help="Append unparsable lines here (JSON lines: file, line, reason, raw).",
+)
 
 
 def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
@@ -34,63 +44,150 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
 
 @click.command(epilog=EXIT_HELP)
 @INPUT_OPTION
-@click.option("--topology", "-t", type=click.Path(exists=True), help="Topology file or directory; without one no clause can cut.")
-@click.option("--rules", "-r", "rules", multiple=True, type=click.Path(exists=True), help="Rule file or directory (default: the shipped library); repeatable.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), help="Also write the findings here as JSON lines ('-' for stdout).")
+@click.option(
+    "--topology",
+    "-t",
+    type=click.Path(exists=True),
+    help="Topology file or directory; without one no clause can cut.",
+)
+@click.option(
+    "--rules",
+    "-r",
+    "rules",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Rule file or directory (default: the shipped library); repeatable.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Also write the findings here as JSON lines ('-' for stdout).",
+)
 @YEAR_OPTION
 @TZ_OPTION
 @DEAD_OPTION
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="SECOPS_DATA_DIR", help="Local store directory (env SECOPS_DATA_DIR).")
-@click.option("--store/--no-store", default=True, show_default=True, help="Keep the findings in the local store.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="SECOPS_DATA_DIR",
+    help="Local store directory (env SECOPS_DATA_DIR).",
+)
+@click.option(
+    "--store/--no-store",
+    default=True,
+    show_default=True,
+    help="Keep the findings in the local store.",
+)
 @JSON_OPTION
 @click.pass_context
-def correlate(ctx: click.Context, inputs: tuple[str, ...], topology: str | None, rules: tuple[str, ...],
-              output: str | None, year: int | None, tz: str | None, dead_letter: str | None,
-              data_dir: str | None, store: bool, as_json: bool) -> None:
+def correlate(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    topology: str | None,
+    rules: tuple[str, ...],
+    output: str | None,
+    year: int | None,
+    tz: str | None,
+    dead_letter: str | None,
+    data_dir: str | None,
+    store: bool,
+    as_json: bool,
+) -> None:
     """Read logs, correlate them against the topology, and report findings."""
-    cfg = config(ctx).merged(topology=topology, rules=rules, year=year, tz=tz, dead_letter=dead_letter,
-                             data_dir=data_dir)
+    cfg = config(ctx).merged(
+        topology=topology, rules=rules, year=year, tz=tz, dead_letter=dead_letter, data_dir=data_dir
+    )
     sinks: list[Any] = [LocalStore(cfg.data_dir)] if store else []
     if output:
         sinks.append(JsonlSink(output))
     with progress("correlating") as advance:
-        result = run(_inputs(inputs, cfg.inputs), rules_paths=cfg.rules or None, topology_path=cfg.topology,
-                     sinks=sinks, year=cfg.year, tz=cfg.tz, dead_letter=cfg.dead_letter, on_batch=advance)
+        result = run(
+            _inputs(inputs, cfg.inputs),
+            rules_paths=cfg.rules or None,
+            topology_path=cfg.topology,
+            sinks=sinks,
+            year=cfg.year,
+            tz=cfg.tz,
+            dead_letter=cfg.dead_letter,
+            on_batch=advance,
+        )
     if as_json:
         echo_json(summary(result))
     elif output != "-":
         show_findings(result.findings)
     report_coverage(result.report)
     where = f"; stored in {sinks[0].path}" if store else ""
-    err().print(f"{result.events:,} events, {len(result.raised)} findings raised, {len(result.cut)} cut{where}")
+    err().print(
+        f"{result.events:,} events, {len(result.raised)} findings raised, {len(result.cut)} cut{where}"
+    )
 
 
 def summary(result: RunResult) -> dict[str, Any]:
-    return {"events": result.events, "rules": result.rules, "raised": len(result.raised), "cut": len(result.cut),
-            "parse": result.report.to_dict(), "timings": result.timings, "written": result.written,
-            "findings": [brief(f) for f in result.findings]}
+    return {
+        "events": result.events,
+        "rules": result.rules,
+        "raised": len(result.raised),
+        "cut": len(result.cut),
+        "parse": result.report.to_dict(),
+        "timings": result.timings,
+        "written": result.written,
+        "findings": [brief(f) for f in result.findings],
+    }
 
 
 def brief(f: dict[str, Any]) -> dict[str, Any]:
     fi = f["finding"]
-    return {"id": fi["id"], "rule": f["rule"]["id"], "severity": fi["severity"], "risk": f["event"]["risk_score"],
-            "techniques": f["threat"]["technique"]["id"], "start": f["event"]["start"], "end": f["event"]["end"],
-            "source.ip": f.get("source", {}).get("ip"), "destination.ip": f.get("destination", {}).get("ip"),
-            "host.name": f.get("host", {}).get("name"), "user.name": f.get("user", {}).get("name"),
-            "events": fi["evidence"]["count"], "suppressed": fi["suppressed"],
-            "reason": fi["suppression"].get("reason"), "status": fi.get("status"), "message": f.get("message")}
+    return {
+        "id": fi["id"],
+        "rule": f["rule"]["id"],
+        "severity": fi["severity"],
+        "risk": f["event"]["risk_score"],
+        "techniques": f["threat"]["technique"]["id"],
+        "start": f["event"]["start"],
+        "end": f["event"]["end"],
+        "source.ip": f.get("source", {}).get("ip"),
+        "destination.ip": f.get("destination", {}).get("ip"),
+        "host.name": f.get("host", {}).get("name"),
+        "user.name": f.get("user", {}).get("name"),
+        "events": fi["evidence"]["count"],
+        "suppressed": fi["suppressed"],
+        "reason": fi["suppression"].get("reason"),
+        "status": fi.get("status"),
+        "message": f.get("message"),
+    }
 
 
 def show_findings(findings: list[dict[str, Any]], *, title: str = "Findings") -> None:
     table = Table(title=title, show_lines=False)
-    for col in ("id", "sev", "risk", "rule", "technique", "entity", "events", "start", "cut because"):
+    for col in (
+        "id",
+        "sev",
+        "risk",
+        "rule",
+        "technique",
+        "entity",
+        "events",
+        "start",
+        "cut because",
+    ):
         table.add_column(col, overflow="fold")
     for f in findings:
         b = brief(f)
-        entity = " -> ".join(str(x) for x in (b["source.ip"], b["destination.ip"] or b["host.name"]) if x)
-        table.add_row(b["id"][:10], severity(b["severity"]), f"{b['risk']:.0f}", b["rule"], ",".join(b["techniques"]),
-                      entity or (b["user.name"] or ""), str(b["events"]), b["start"][:19],
-                      b["reason"] or "")
+        entity = " -> ".join(
+            str(x) for x in (b["source.ip"], b["destination.ip"] or b["host.name"]) if x
+        )
+        table.add_row(
+            b["id"][:10],
+            severity(b["severity"]),
+            f"{b['risk']:.0f}",
+            b["rule"],
+            ",".join(b["techniques"]),
+            entity or (b["user.name"] or ""),
+            str(b["events"]),
+            b["start"][:19],
+            b["reason"] or "",
+        )
     out().print(table)
 
 
@@ -104,21 +201,37 @@ def report_coverage(report: ParseReport) -> None:
                 table.add_row(source, parser, f"{n:,}")
     console = err()
     console.print(table)
-    dl = f" -> {report.dead_letter_path}" if report.dead_letter_path and report.dead_lettered else ""
-    console.print(f"lines read {report.lines_read:,}, parsed {report.parsed:,} ({report.parse_rate:.1%}), "
-                  f"unparsed {report.dead_lettered:,}{dl}")
+    dl = (
+        f" -> {report.dead_letter_path}" if report.dead_letter_path and report.dead_lettered else ""
+    )
+    console.print(
+        f"lines read {report.lines_read:,}, parsed {report.parsed:,} ({report.parse_rate:.1%}), "
+        f"unparsed {report.dead_lettered:,}{dl}"
+    )
 
 
 @click.command(epilog=EXIT_HELP)
 @INPUT_OPTION
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
-              help="Where to write the events (JSON lines, nested ECS).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Where to write the events (JSON lines, nested ECS).",
+)
 @YEAR_OPTION
 @TZ_OPTION
 @DEAD_OPTION
 @click.pass_context
-def parse(ctx: click.Context, inputs: tuple[str, ...], output: str, year: int | None, tz: str | None,
-          dead_letter: str | None) -> None:
+def parse(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    output: str,
+    year: int | None,
+    tz: str | None,
+    dead_letter: str | None,
+) -> None:
     """Normalise logs to ECS events (JSON lines) without correlating; reports what did not parse."""
     cfg = config(ctx).merged(year=year, tz=tz, dead_letter=dead_letter)
     report = ParseReport()
@@ -127,8 +240,13 @@ def parse(ctx: click.Context, inputs: tuple[str, ...], output: str, year: int | 
     except OSError as exc:
         raise ConfigError(f"cannot write events: {exc}", output) from None
     try:
-        for batch in iter_events(_inputs(inputs, cfg.inputs), year=cfg.year, tz=cfg.tz,
-                                 dead_letter=cfg.dead_letter, report=report):
+        for batch in iter_events(
+            _inputs(inputs, cfg.inputs),
+            year=cfg.year,
+            tz=cfg.tz,
+            dead_letter=cfg.dead_letter,
+            report=report,
+        ):
             for record in batch.to_dict("records"):
                 sink.write(json.dumps(nest(_iso(record)), default=str) + "\n")
     except OSError as exc:
@@ -146,8 +264,6 @@ def _iso(record: dict[str, Any]) -> dict[str, Any]:
     if ts is not None and hasattr(ts, "isoformat"):
         record["@timestamp"] = ts.isoformat().replace("+00:00", "Z")
     return record
-
-
 
 
 COMMANDS = [correlate, parse]

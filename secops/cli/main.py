@@ -26,10 +26,19 @@ class SecopsGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=SecopsGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=SecopsGroup,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="secops")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="SECOPS_CONFIG",
-              help="Config file (default: ./secops.yaml when present).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="SECOPS_CONFIG",
+    help="Config file (default: ./secops.yaml when present).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:

@@ -39,7 +39,14 @@ def list_rules(paths: tuple[str, ...], as_json: bool) -> None:
     for col in ("id", "type", "severity", "techniques", "tactic", "title"):
         table.add_column(col)
     for r in sorted(loaded, key=lambda r: r.id):
-        table.add_row(r.id, r.type, severity(r.severity), ",".join(r.techniques), r.threat.tactic_name or "", r.title)
+        table.add_row(
+            r.id,
+            r.type,
+            severity(r.severity),
+            ",".join(r.techniques),
+            r.threat.tactic_name or "",
+            r.title,
+        )
     out().print(table)
 
 
@@ -59,8 +66,13 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @rules.command(epilog=EXIT_HELP)
 @PATHS
-@click.option("--topology", "-t", type=click.Path(exists=True), default=None,
-              help="Topology for the examples (default: the shipped example topology).")
+@click.option(
+    "--topology",
+    "-t",
+    type=click.Path(exists=True),
+    default=None,
+    help="Topology for the examples (default: the shipped example topology).",
+)
 @JSON_OPTION
 def test(paths: tuple[str, ...], topology: str | None, as_json: bool) -> None:
     """Run every rule's positive and negative examples."""
@@ -76,7 +88,14 @@ def test(paths: tuple[str, ...], topology: str | None, as_json: bool) -> None:
         for col in ("", "rule", "example", "expected", "got", "reason"):
             table.add_column(col, overflow="fold")
         for r in results:
-            table.add_row("[green]ok[/]" if r.ok else "[red]FAIL[/]", r.rule, r.name, r.expect, r.got, r.reason or "")
+            table.add_row(
+                "[green]ok[/]" if r.ok else "[red]FAIL[/]",
+                r.rule,
+                r.name,
+                r.expect,
+                r.got,
+                r.reason or "",
+            )
         out().print(table)
     if failed:
         err().print(f"{len(failed)} example(s) failed")

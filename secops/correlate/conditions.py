@@ -240,8 +240,10 @@ def _string(
         raise RuleError(f"'{op}' on '{name}' needs at least one value", file, line)
     if op in ("equals", "in", "ne") and not ignore_case:
         value_set = pa.array(values, pa.string())
+
         def m(fr):
             return _to_mask(pc.is_in(_as_str(column(fr, name)), value_set=value_set))
+
         return m if op != "ne" else (lambda fr: ~m(fr))
     pattern = _regex_for(op, values, ignore_case, name, file, line)
     m = lambda fr: _to_mask(pc.match_substring_regex(_as_str(column(fr, name)), pattern))  # noqa: E731

@@ -20,8 +20,10 @@ Nov 20 10:00:{s:02d} web01 sshd[{pid}]: Failed password for root from 198.51.100
 def auth_log(tmp_path, n=12):
     log = tmp_path / "logs" / "web01" / "auth.log"
     log.parent.mkdir(parents=True)
-    log.write_text("".join(AUTH.format(s=i * 4, pid=100 + i, port=40000 + i) for i in range(n))
-                   + "Nov 20 10:01:00 web01 sshd[1]: \x00\xff garbage that no parser knows\n")
+    log.write_text(
+        "".join(AUTH.format(s=i * 4, pid=100 + i, port=40000 + i) for i in range(n))
+        + "Nov 20 10:01:00 web01 sshd[1]: \x00\xff garbage that no parser knows\n"
+    )
     return log
 
 
@@ -33,12 +35,26 @@ def test_correlate_json_summary_and_output_file(tmp_path):
     auth_log(tmp_path)
     out = tmp_path / "findings.jsonl"
     dead = tmp_path / "dead.jsonl"
-    res = invoke("correlate", "--input", str(tmp_path / "logs"), "--topology", str(EXAMPLE_TOPOLOGY),
-                 "--output", str(out), "--dead-letter", str(dead), "--year", "2026", "--json")
+    res = invoke(
+        "correlate",
+        "--input",
+        str(tmp_path / "logs"),
+        "--topology",
+        str(EXAMPLE_TOPOLOGY),
+        "--output",
+        str(out),
+        "--dead-letter",
+        str(dead),
+        "--year",
+        "2026",
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["raised"] == 1 and summary["findings"][0]["rule"] == "ssh-brute-force"
-    assert summary["findings"][0]["destination.ip"] == "10.10.0.10"  # host web01 -> its IP via the topology
+    assert (
+        summary["findings"][0]["destination.ip"] == "10.10.0.10"
+    )  # host web01 -> its IP via the topology
     assert summary["parse"]["dead_lettered"] == 1
     assert json.loads(dead.read_text().splitlines()[0])["line"] == 13
     assert len(out.read_text().splitlines()) == 1
@@ -46,7 +62,12 @@ def test_correlate_json_summary_and_output_file(tmp_path):
 
 def test_findings_list_and_show_read_the_store(tmp_path):
     auth_log(tmp_path)
-    assert invoke("correlate", "-i", str(tmp_path / "logs"), "-t", str(EXAMPLE_TOPOLOGY), "--year", "2026").exit_code == 0
+    assert (
+        invoke(
+            "correlate", "-i", str(tmp_path / "logs"), "-t", str(EXAMPLE_TOPOLOGY), "--year", "2026"
+        ).exit_code
+        == 0
+    )
     listed = json.loads(invoke("findings", "list", "--json").stdout)
     assert len(listed) == 1
     shown = invoke("findings", "show", listed[0]["id"][:8])
@@ -63,7 +84,9 @@ def test_parse_writes_nested_ecs_with_the_original(tmp_path):
     assert len(events) == 2
     e = events[0]
     assert e["source"]["ip"] == "198.51.100.7" and e["event"]["action"] == "ssh_login"
-    assert e["event"]["outcome"] == "failure" and e["event"]["original"].startswith("Nov 20 10:00:00 web01 sshd")
+    assert e["event"]["outcome"] == "failure" and e["event"]["original"].startswith(
+        "Nov 20 10:00:00 web01 sshd"
+    )
     assert e["@timestamp"].startswith("2026-11-20T10:00:00")
     assert "unparsed" in res.stderr
 
@@ -88,12 +111,17 @@ def test_rules_test_and_list():
     assert res.exit_code == 0
     results = json.loads(res.stdout)
     assert results and all(r["ok"] for r in results)
-    assert {r["id"] for r in json.loads(invoke("rules", "list", "--json").stdout)} >= {"ssh-brute-force", "lateral-movement"}
+    assert {r["id"] for r in json.loads(invoke("rules", "list", "--json").stdout)} >= {
+        "ssh-brute-force",
+        "lateral-movement",
+    }
 
 
 def test_config_file_and_environment(tmp_path, monkeypatch):
     auth_log(tmp_path)
-    (tmp_path / "secops.yaml").write_text(f"topology: {EXAMPLE_TOPOLOGY}\ninputs: [logs]\nyear: 2026\n")
+    (tmp_path / "secops.yaml").write_text(
+        f"topology: {EXAMPLE_TOPOLOGY}\ninputs: [logs]\nyear: 2026\n"
+    )
     monkeypatch.chdir(tmp_path)
     res = invoke("correlate", "--json")
     assert res.exit_code == 0
@@ -107,7 +135,13 @@ def test_stdin_through_the_installed_console_script(tmp_path):
     secops = os.path.join(os.path.dirname(sys.executable), "secops")
     data = "".join(AUTH.format(s=i * 4, pid=100 + i, port=40000 + i) for i in range(12))
     env = {**os.environ, "SECOPS_DATA_DIR": str(tmp_path / "d")}
-    proc = subprocess.run([secops, "correlate", "-i", "-", "--year", "2026", "--json"], input=data.encode(),
-                          capture_output=True, env=env, cwd=REPO, timeout=120)
+    proc = subprocess.run(
+        [secops, "correlate", "-i", "-", "--year", "2026", "--json"],
+        input=data.encode(),
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert json.loads(proc.stdout)["raised"] == 1

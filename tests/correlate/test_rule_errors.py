@@ -27,20 +27,41 @@ def build(body: str) -> Rule:
 @pytest.mark.parametrize(
     ("body", "message", "line"),
     [
-        ("type: threshold\nfilter: {src_ip: 1.2.3.4}\ngroup_by: source.ip\nwindow: 5m\nthreshold: 3\n",
-         "unknown field 'src_ip' (did you mean 'source.ip'?", 7),
+        (
+            "type: threshold\nfilter: {src_ip: 1.2.3.4}\ngroup_by: source.ip\nwindow: 5m\nthreshold: 3\n",
+            "unknown field 'src_ip' (did you mean 'source.ip'?",
+            7,
+        ),
         ("type: thresold\n", "unknown rule type 'thresold'", 6),
-        ("type: threshold\nfilter: {}\ngroup_by: source.ip\nwindow: 5 minutes\nthreshold: 3\n", "bad duration", 9),
-        ("type: threshold\nfilter: {}\ngroup_by: source.ip\nwindow: 5m\nthreshold: 0\n", "positive integer", 10),
+        (
+            "type: threshold\nfilter: {}\ngroup_by: source.ip\nwindow: 5 minutes\nthreshold: 3\n",
+            "bad duration",
+            9,
+        ),
+        (
+            "type: threshold\nfilter: {}\ngroup_by: source.ip\nwindow: 5m\nthreshold: 0\n",
+            "positive integer",
+            10,
+        ),
         ("type: threshold\nfilter: {}\nwindow: 5m\nthreshold: 3\n", "needs 'group_by'", None),
         ("type: match\nfilter: {user.name: {regex: '(a'}}\n", "invalid regex", 7),
         ("type: match\nfilter: {user.name: {startswit: a}}\n", "did you mean 'startswith'", 7),
         ("type: match\nfilter: {source.ip: {cidr: 10.0.0.0/33}}\n", "bad CIDR", 7),
-        ("type: match\nfilter: {}\ntopology:\n  suppress:\n    - {source_tag: monitoring}\n",
-         "needs a 'reason'", 10),
-        ("type: match\nfilter: {}\ntopology:\n  require:\n    - {target_expose: true}\n",
-         "did you mean 'target_exposes'", 10),
-        ("type: sequence\nmaxspan: 5m\nsteps:\n  - {filter: {}, by: source.ip}\n", "at least two steps", 8),
+        (
+            "type: match\nfilter: {}\ntopology:\n  suppress:\n    - {source_tag: monitoring}\n",
+            "needs a 'reason'",
+            10,
+        ),
+        (
+            "type: match\nfilter: {}\ntopology:\n  require:\n    - {target_expose: true}\n",
+            "did you mean 'target_exposes'",
+            10,
+        ),
+        (
+            "type: sequence\nmaxspan: 5m\nsteps:\n  - {filter: {}, by: source.ip}\n",
+            "at least two steps",
+            8,
+        ),
         ("type: match\nfilter: {}\nwindw: 5m\n", "did you mean 'window'", 8),
     ],
 )

@@ -32,7 +32,9 @@ def test_sliding_counts_match_reference(evs, window):
 def test_sliding_distinct_matches_reference(evs, window):
     k, t, v = _arrays(evs)
     got = sliding_distinct(k, t, v, window)
-    want = [len({vj for kj, tj, vj in evs if kj == ki and ti - window < tj <= ti}) for ki, ti, _ in evs]
+    want = [
+        len({vj for kj, tj, vj in evs if kj == ki and ti - window < tj <= ti}) for ki, ti, _ in evs
+    ]
     assert got.tolist() == want
 
 

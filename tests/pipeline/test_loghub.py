@@ -9,7 +9,9 @@ from datetime import datetime
 from secops.pipeline import run
 from tests.helpers import shared
 
-FAILED = re.compile(r"^(\w{3}\s+\d+ [\d:]{8}) \S+ sshd\[\d+\]: Failed (?:password|publickey|none) for .* from (\S+) port")
+FAILED = re.compile(
+    r"^(\w{3}\s+\d+ [\d:]{8}) \S+ sshd\[\d+\]: Failed (?:password|publickey|none) for .* from (\S+) port"
+)
 
 
 def reference_brute_forcers(path, threshold=10, window_s=300):
@@ -18,7 +20,9 @@ def reference_brute_forcers(path, threshold=10, window_s=300):
     for line in path.read_text(errors="replace").splitlines():
         m = FAILED.match(line)
         if m:
-            times[m.group(2)].append(datetime.strptime("2025 " + m.group(1), "%Y %b %d %H:%M:%S").timestamp())
+            times[m.group(2)].append(
+                datetime.strptime("2025 " + m.group(1), "%Y %b %d %H:%M:%S").timestamp()
+            )
     found = set()
     for ip, ts in times.items():
         ts.sort()

@@ -44,6 +44,9 @@ def test_jsonl_sink_writes_one_document_per_finding(tmp_path):
     doc = docs[0]
     assert doc["event"]["kind"] == "alert" and doc["rule"]["id"] == "ssh-brute-force"
     assert doc["source"]["ip"] == "198.51.100.7" and doc["related"]["ip"] == ["198.51.100.7"]
-    assert doc["finding"]["evidence"]["count"] == 12 and len(doc["finding"]["evidence"]["event_ids"]) == 12
+    assert (
+        doc["finding"]["evidence"]["count"] == 12
+        and len(doc["finding"]["evidence"]["event_ids"]) == 12
+    )
     assert 0 < doc["event"]["risk_score"] <= 100
     assert doc["finding"]["suppressed"] is False
