@@ -43,8 +43,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise ContentError("mapping keys must be scalars", loader.file_name,
-                               key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            raise ContentError(
+                "mapping keys must be scalars",
+                loader.file_name,
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
         key = str(key) if not isinstance(key, str) else key
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[key] = key_node.start_mark.line + 1
@@ -64,9 +68,12 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise ContentError(f"invalid YAML: {exc.problem}", file,
-                           mark.line + 1 if mark else None,
-                           mark.column + 1 if mark else None) from None
+        raise ContentError(
+            f"invalid YAML: {exc.problem}",
+            file,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as exc:
         raise ContentError(f"invalid YAML: {exc}", file) from None
 
