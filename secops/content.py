@@ -29,62 +29,84 @@ class Located(dict):
         return self.file, self.line
 
 
-class _Loader(yaml.SafeLoader):
-    file_name: str | None = None
+class LocatedList(list):
+    """A list that remembers its line and the line of each item."""
+
+    file: str | None = None
+    line: int | None = None
+    item_lines: list[int]
 
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
-    loader.flatten_mapping(node)
-    out = Located()
-    out.file = loader.file_name
-    out.line = node.start_mark.line + 1
-    out.column = node.start_mark.column + 1
-    out.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise ContentError(
-                "mapping keys must be scalars",
-                loader.file_name,
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
-        key = str(key) if not isinstance(key, str) else key
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
-    return out
+_PLAIN_TAGS = {
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+}
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _convert(
+    loader: yaml.SafeLoader, node: yaml.Node, file: str | None, error: type[ContentError]
+) -> Any:
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise error(
+            f"unsupported YAML tag {node.tag!r}",
+            file,
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+        )
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out = Located()
+        out.file, out.line, out.column = file, node.start_mark.line + 1, node.start_mark.column + 1
+        out.key_lines = {}
+        for key_node, value_node in node.value:
+            key = _convert(loader, key_node, file, error)
+            if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+                raise error(
+                    "mapping keys must be scalars",
+                    file,
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            key = str(key)
+            out[key] = _convert(loader, value_node, file, error)
+            out.key_lines[key] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = LocatedList(_convert(loader, item, file, error) for item in node.value)
+        seq.file, seq.line = file, node.start_mark.line + 1
+        seq.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return seq
+    return loader.construct_object(node, deep=True)
 
 
-def parse_yaml(text: str, file: str | None = None) -> Any:
-    """Parse one YAML document with the safe loader; mappings come back as `Located`."""
-
-    class Loader(_Loader):
-        file_name = file
-
+def parse_yaml(text: str, file: str | None = None, error: type[ContentError] = ContentError) -> Any:
+    """Parse one YAML document with the safe loader (None when empty); mappings come back as
+    `Located`, sequences as `LocatedList`. Errors are raised as `error` with file:line:col."""
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader derives from SafeLoader
+        node = loader.get_single_node()
+        return None if node is None else _convert(loader, node, file, error)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise ContentError(
+        raise error(
             f"invalid YAML: {exc.problem}",
             file,
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
         ) from None
     except yaml.YAMLError as exc:
-        raise ContentError(f"invalid YAML: {exc}", file) from None
+        raise error(f"invalid YAML: {exc}", file) from None
+    finally:
+        loader.dispose()
 
 
-def load_yaml(path: str | Path) -> Any:
+def load_yaml(path: str | Path, error: type[ContentError] = ContentError) -> Any:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError(f"cannot read: {exc}", str(path)) from None
-    return parse_yaml(text, str(path))
+        raise error(f"cannot read: {exc}", str(path)) from None
+    return parse_yaml(text, str(path), error)
 
 
 def yaml_files(path: str | Path) -> list[Path]:

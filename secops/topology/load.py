@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secops.content import Located as LDict
+from secops.content import LocatedList as LList
+from secops.content import parse_yaml
 from secops.errors import ContentErrors, SecopsError, TopologyError
-from secops.topology._yaml import LDict, LList, parse
 from secops.topology.model import (
     Asset,
     ChangeWindow,
@@ -68,7 +70,7 @@ def load_topology(path: str | Path | None) -> Topology:
     files = _files(Path(path), errors)
     for file in files:
         try:
-            doc = parse(file.read_text(encoding="utf-8"), str(file))
+            doc = parse_yaml(file.read_text(encoding="utf-8"), str(file), TopologyError)
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(TopologyError(f"cannot read: {exc}", str(file)))
             continue
