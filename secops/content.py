@@ -48,7 +48,7 @@ def _convert(
 ) -> Any:
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         raise error(
-            f"unsupported YAML tag {node.tag!r}",
+            f"invalid YAML: unsupported tag {node.tag!r}",
             file,
             node.start_mark.line + 1,
             node.start_mark.column + 1,
