@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,9 +54,9 @@ def normalise_batch(
     hdr = split_lines(raw)
     fmt = hdr["_fmt"]
     json_rows = _indices(pc.equal(fmt, "json"))
-    docs = json_engine.decode(pc.take(raw, json_rows))
-    if docs:
-        fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), json_engine.classify(docs))
+    docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
+    if len(docs):
+        fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
     hdr["message"] = pc.if_else(pc.equal(fmt, "access"), raw, hdr["message"])
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
     tables = [
@@ -109,12 +108,12 @@ def _parse(
     parser: ParserDef,
     rows: pa.Array,
     hdr: dict[str, pa.Array],
-    docs: list[Any],
+    docs: json_engine.JsonRows,
     json_rows: pa.Array,
 ) -> pa.Table:
     if parser.kind == "json":
-        positions = np.searchsorted(json_rows.to_numpy(), rows.to_numpy())
-        return json_engine.apply_json(parser, [docs[i] for i in positions], rows)
+        positions = pa.array(np.searchsorted(json_rows.to_numpy(), rows.to_numpy()))
+        return json_engine.apply_json(parser, docs, positions, rows)
     return apply_regex(parser, pc.take(hdr["message"], rows), rows)
 
 

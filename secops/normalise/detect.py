@@ -31,15 +31,22 @@ RFC3164 = (
 )
 #: Apache/nginx combined or common log line (no syslog header).
 ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+_ASA_HINT = r"%(?:ASA|FTD|PIX)-\d-"
 _REPEATED = r"^message repeated \d+ times: \[ ?(.*?)\]?$"
 
 
 def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     """Header columns for each line of `raw` (same length, nulls where not applicable)."""
     fmt = _base_format(raw)
-    asa = pc.extract_regex(raw, pattern=ASA)
-    r5424 = pc.extract_regex(raw, pattern=RFC5424)
-    r3164 = pc.extract_regex(raw, pattern=RFC3164)
+    undecided = pc.is_null(fmt)
+    asa_like = pc.and_(undecided, pc.match_substring_regex(raw, _ASA_HINT))
+    asa = _extract_where(raw, asa_like, ASA)
+    is_5424_like = pc.and_(pc.and_not(undecided, pc.is_valid(asa)), pc.starts_with(raw, "<"))
+    r5424 = _extract_where(
+        raw, pc.and_(is_5424_like, pc.match_substring_regex(raw, r"^<\d+>1 ")), RFC5424
+    )
+    rest = pc.and_not(pc.and_not(undecided, pc.is_valid(asa)), pc.is_valid(r5424))
+    r3164 = _extract_where(raw, rest, RFC3164)
     is_asa = pc.and_(pc.is_null(fmt), pc.is_valid(asa))
     is_5424 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r5424), is_asa))
     is_3164 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r3164), pc.or_(is_asa, is_5424)))
@@ -84,13 +91,28 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     return out
 
 
+def _extract_where(raw: pa.Array, mask: pa.Array, regex: str) -> pa.Array:
+    """extract_regex on the rows where `mask` holds only; null elsewhere (RE2 submatch
+    extraction is the expensive part, so it only runs on candidate rows)."""
+    mask = pc.fill_null(mask, False)
+    rows = pc.indices_nonzero(mask)
+    groups = pc.extract_regex(pc.take(raw, rows), pattern=regex)
+    position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
+    return pc.take(groups, pc.if_else(mask, position, None))
+
+
 def _base_format(raw: pa.StringArray) -> pa.Array:
-    """'too_long', 'blank' or 'json' where decided by the line alone, else null."""
+    """'too_long', 'blank', 'json' or 'bad_json' where decided by the line alone, else null."""
     too_long = pc.greater(pc.binary_length(raw), MAX_LINE_BYTES)
-    blank = pc.equal(pc.utf8_trim_whitespace(raw), "")
-    is_json = pc.starts_with(pc.utf8_ltrim_whitespace(raw), "{")
+    trimmed = pc.utf8_trim_whitespace(raw)
+    blank = pc.equal(trimmed, "")
+    is_json = pc.starts_with(trimmed, "{")
+    complete = pc.ends_with(trimmed, "}")  # a truncated object is not worth decoding
     n = len(raw)
-    return _case([too_long, blank, is_json], _lits(n, "too_long", "blank", "json"))
+    return _case(
+        [too_long, blank, pc.and_(is_json, complete), is_json],
+        _lits(n, "too_long", "blank", "json", "bad_json"),
+    )
 
 
 def _case(conds: list[pa.Array], values: list[pa.Array]) -> pa.Array:

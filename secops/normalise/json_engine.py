@@ -1,50 +1,187 @@
-"""JSON lines: decode once per line, classify (Suricata EVE / ECS), map fields to columns.
+"""JSON lines: decode, classify (Suricata EVE / ECS), map fields to columns.
 
-Decoding is the only per-line Python step (json has no vectorised RE2 form); field mapping
-builds one column at a time and pattern selection (`when`) is vectorised.
+The fast path decodes a whole batch with `pyarrow.json` (one table, structs flattened to
+dotted column names). When Arrow cannot read the batch as one table (an invalid line, a field
+whose type changes between lines) the batch falls back to `json.loads` per line, which also
+tells the good lines from the bad. Field mapping and pattern selection are column-wise.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from secops.normalise.definitions import ParserDef
 from secops.normalise.regex_engine import ROW
 from secops.schema import EVENT_FIELDS, flatten
 
-_MISSING = object()
+CHUNK_LINES = 8192
+MIN_ARROW_LINES = 64
+_ECS_HINTS = ("@timestamp", "ecs", "event")
 
 
-def decode(lines: pa.Array) -> list[Any]:
-    """One decoded object per line; None where the line is not valid JSON."""
-    return [_loads(s) for s in lines.to_pylist()]
+class _Part:
+    """One decoded chunk: an Arrow table (fast path) or json.loads results (fallback)."""
+
+    def __init__(self, table: pa.Table | None, docs: list[Any] | None) -> None:
+        self._table = table
+        self._docs = docs
+        self._flat: list[dict[str, Any]] | None = None
+        self._cache: dict[str, pa.Array] = {}
+
+    def __len__(self) -> int:
+        return self._table.num_rows if self._table is not None else len(self._docs or [])
+
+    def get(self, path: str) -> pa.Array:
+        """The values at `path` for every line (null where absent), as an Arrow array."""
+        if path not in self._cache:
+            self._cache[path] = self._arrow(path) if self._table is not None else self._python(path)
+        return self._cache[path]
+
+    def kinds(self) -> pa.Array:
+        """'eve', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
+        if self._table is None:
+            return pa.array([_kind(d) for d in self._docs or []], pa.string())
+        ecs = pa.repeat(pa.scalar(False), len(self))
+        for name in self.field_names():
+            if name in _ECS_HINTS or name.startswith(("event.", "ecs.")):
+                ecs = pc.or_(ecs, pc.is_valid(self.get(name)))
+        eve = pc.is_valid(self.get("event_type"))
+        struct = pa.StructArray.from_arrays([eve, ecs], ["eve", "ecs"])
+        lits = [pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "ecs", "json_unknown")]
+        return pc.case_when(struct, *lits)
+
+    def field_names(self) -> list[str]:
+        if self._table is not None:
+            return list(dict.fromkeys(self._table.column_names))
+        return sorted({k for f in self._flatten() for k in f})
+
+    def _arrow(self, path: str) -> pa.Array:
+        assert self._table is not None
+        found = [
+            c.combine_chunks()
+            for n, c in zip(self._table.column_names, self._table.columns, strict=True)
+            if n == path
+        ]
+        if not found:
+            return pa.nulls(len(self), pa.string())
+        return pc.coalesce(*[_scalar_text(c) for c in found])
+
+    def _python(self, path: str) -> pa.Array:
+        flat = self._flatten()
+        return pa.array([_as_text(f.get(path)) for f in flat], pa.string())
+
+    def _flatten(self) -> list[dict[str, Any]]:
+        if self._flat is None:
+            self._flat = [flatten(d) if isinstance(d, dict) else {} for d in self._docs or []]
+        return self._flat
 
 
-def classify(docs: list[Any]) -> pa.Array:
-    """'eve', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per decoded line."""
-    return pa.array([_kind(d) for d in docs], pa.string())
+class JsonRows:
+    """Decoded JSON lines with column access by dotted path (`get`) and a kind per line.
+
+    Lines are decoded in chunks so that one bad line only sends its own chunk to json.loads.
+    """
+
+    def __init__(self, parts: list[_Part]) -> None:
+        self._parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._parts)
+
+    def get(self, path: str) -> pa.Array:
+        return _concat([p.get(path) for p in self._parts])
+
+    def kinds(self) -> pa.Array:
+        return _concat([p.kinds() for p in self._parts])
+
+    def field_names(self) -> list[str]:
+        return list(dict.fromkeys(n for p in self._parts for n in p.field_names()))
 
 
-def apply_json(parser: ParserDef, docs: list[Any], rows: pa.Array) -> pa.Table:
-    """Mapped columns for every doc, `_pattern` = index of the first pattern whose `when` holds."""
+def _concat(arrays: list[pa.Array]) -> pa.Array:
+    if not arrays:
+        return pa.array([], pa.string())
+    return pa.concat_arrays([a.cast(pa.string()) for a in arrays])
+
+
+def decode(lines: pa.Array, tz: str = "UTC", chunk: int = CHUNK_LINES) -> JsonRows:
+    """Decode JSON lines, Arrow-first (see module doc)."""
+    parts: list[_Part] = []
+    for start in range(0, len(lines), chunk):
+        parts.extend(_decode_piece(lines.slice(start, chunk), tz))
+    return JsonRows(parts)
+
+
+def _decode_piece(piece: pa.Array, tz: str) -> list[_Part]:
+    """Arrow on the whole piece; if that fails, halve it until pieces are small, then json.loads."""
+    table = _read_arrow(piece, tz)
+    if table is not None:
+        return [_Part(table, None)]
+    if len(piece) <= MIN_ARROW_LINES:
+        return [_Part(None, [_loads(s) for s in piece.to_pylist()])]
+    half = len(piece) // 2
+    return _decode_piece(piece.slice(0, half), tz) + _decode_piece(piece.slice(half), tz)
+
+
+def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
+    if len(lines) == 0:
+        return None
+    data = "\n".join(lines.to_pylist()).encode("utf-8", errors="replace") + b"\n"
+    options = pj.ReadOptions(block_size=max(1 << 20, len(data) + 1))
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    if table.num_rows != len(lines):
+        return None
+    if tz != "UTC" and any(pa.types.is_timestamp(f.type) for f in table.schema):
+        return None  # Arrow dropped the zone of naive times; let json.loads keep the text
+    return table
+
+
+def _scalar_text(col: pa.Array) -> pa.Array:
+    """Arrow column -> strings; lists give their first element, timestamps ISO text in UTC."""
+    if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+        return pa.array([_as_text(v) for v in col.to_pylist()], pa.string())
+    if pa.types.is_timestamp(col.type):
+        text = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
+        return pc.binary_join_element_wise(text, "Z", "")
+    if pa.types.is_null(col.type):
+        return pa.nulls(len(col), pa.string())
+    if pa.types.is_boolean(col.type):
+        return pc.if_else(col, "true", "false")
+    return col.cast(pa.string())
+
+
+def apply_json(
+    parser: ParserDef, rows_json: JsonRows, positions: pa.Array, rows: pa.Array
+) -> pa.Table:
+    """Mapped columns for the lines at `positions`; `_pattern` = first pattern whose `when` holds."""
     cols: dict[str, pa.Array] = {ROW: rows}
     if parser.auto_ecs:
-        flat = [flatten(d) for d in docs]
-        for name in EVENT_FIELDS:
-            values = [f.get(name) for f in flat]
-            if any(v is not None for v in values):
-                cols[name] = _column(values, EVENT_FIELDS[name])
+        for name in set(rows_json.field_names()) & set(EVENT_FIELDS):
+            cols[name] = pc.take(rows_json.get(name), positions)
     for name, path in parser.map.items():
-        cols[name] = _column([_get(d, path) for d in docs], EVENT_FIELDS[name])
+        cols[name] = pc.take(rows_json.get(path), positions)
     for path in _when_paths(parser):
-        cols[f"_json.{path}"] = _column([_get(d, path) for d in docs], pa.string())
-    cols["_pattern"] = _pattern_index(parser, cols, len(docs))
-    return pa.table(cols)
+        cols[f"_json.{path}"] = pc.take(rows_json.get(path), positions)
+    cols["_pattern"] = _pattern_index(parser, cols, len(rows))
+    return pa.table({k: _nonempty(v) for k, v in cols.items()})
+
+
+def _nonempty(values: pa.Array) -> pa.Array:
+    if pa.types.is_string(values.type):
+        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return values
 
 
 def _pattern_index(parser: ParserDef, cols: Mapping[str, pa.Array], n: int) -> pa.Array:
@@ -93,41 +230,13 @@ def _kind(doc: Any) -> str:
     return "json_unknown"
 
 
-def _get(doc: Any, path: str) -> Any:
-    if isinstance(doc, dict) and path in doc:
-        return doc[path]
-    node = doc
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part, _MISSING)
-        if node is _MISSING:
-            return None
-    return node
-
-
-def _column(values: list[Any], typ: pa.DataType) -> pa.Array:
-    if pa.types.is_integer(typ):
-        return pa.array([_as_int(v) for v in values], typ)
-    return pa.array([_as_text(v) for v in values], pa.string())
-
-
-def _as_int(value: Any) -> int | None:
-    value = value[0] if isinstance(value, list) and value else value
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if -(2**63) <= number < 2**63 else None
-
-
 def _as_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
