@@ -10,9 +10,13 @@ install: $(VENV)/bin/python
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 
+# The bundled sample is a day in November 2026 (syslog lines carry no year, hence --year).
 demo: install
-	$(VENV)/bin/secops correlate --input samples/logs --topology topology/example --output .secops/demo-findings.jsonl
-	$(VENV)/bin/secops findings list
+	$(VENV)/bin/secops correlate --input samples/logs --topology topology/example --year 2026 \
+		--dead-letter .secops/demo-unparsed.jsonl --output .secops/demo-findings.jsonl
+	@echo
+	@echo "All findings, the cut ones with the reason (secops findings show ID explains one):"
+	$(VENV)/bin/secops findings list --all
 
 # Starts a real Elasticsearch (downloaded with Maven on first use), runs the suite, stops it.
 test: install

@@ -84,6 +84,8 @@ def document(j: Judgement) -> dict[str, Any]:
     """The finding as one nested ECS document."""
     c, rule, ev = j.candidate, j.candidate.rule, j.context.evidence
     score, factors = risk(j)
+    target_ips = {t.ip for t in j.context.targets if t.ip}
+    target_assets = {t.asset for t in j.context.targets if t.asset}
     doc: dict[str, Any] = {
         "@timestamp": _iso(c.end),
         "event": {
@@ -127,7 +129,9 @@ def document(j: Judgement) -> dict[str, Any]:
             "status": "open",
         },
         "related": {
-            "ip": sorted({*_values(ev, "source.ip"), *_values(ev, "destination.ip")})[:MAX_RELATED],
+            "ip": sorted({*_values(ev, "source.ip"), *_values(ev, "destination.ip"), *target_ips})[
+                :MAX_RELATED
+            ],
             "user": sorted({*_values(ev, "user.name"), *_values(ev, "user.effective.name")})[
                 :MAX_RELATED
             ],
@@ -136,6 +140,8 @@ def document(j: Judgement) -> dict[str, Any]:
                     *_values(ev, "host.name"),
                     *_values(ev, "host.asset"),
                     *_values(ev, "destination.asset"),
+                    *_values(ev, "source.asset"),
+                    *target_assets,
                 }
             )[:MAX_RELATED],
         },
