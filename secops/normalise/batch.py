@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from secops.collect import LineBatch
 from secops.normalise import json_engine
-from secops.normalise.definitions import ParserDef
+from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
 from secops.normalise.events import EventIds
 from secops.normalise.finish import finish_parser, to_frame
@@ -153,7 +153,8 @@ def _events(
         cols["event.original"] = pc.take(raw, rows)
     else:
         cols.pop("event.original", None)
-    return conform(to_frame(cols))[EVENT_COLUMNS]
+    extra = sorted(c for c in cols if c.startswith(EXTRA_NAMESPACES))  # e.g. winlog.*
+    return conform(to_frame(cols))[EVENT_COLUMNS + extra]
 
 
 def _dead_letters(

@@ -19,7 +19,9 @@ from secops.errors import ParserError
 from secops.schema import EVENT_FIELDS
 
 KINDS = ("regex", "json")
-FORMATS = ("syslog", "access", "asa", "eve", "ecs")
+FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog")
+#: columns outside EVENT_FIELDS a parser may fill (kept as strings after the ECS columns)
+EXTRA_NAMESPACES = ("winlog.",)
 #: a named group called `timestamp` replaces the header time; names starting `_` are dropped
 TIMESTAMP_GROUP = "timestamp"
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
@@ -89,6 +91,7 @@ class ParserDef:
     context: tuple[ContextRule, ...] = ()
     map: Mapping[str, str] = field(default_factory=dict)
     auto_ecs: bool = False
+    keep_json: str | None = None  # keep every JSON field as column `<keep_json><name>`
     file: str | None = None
     #: top-level key -> line in the file, for error messages
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -109,6 +112,7 @@ class ParserDef:
             context=tuple(_context(c) for c in doc.get("context") or []),
             map={str(k): str(v) for k, v in (doc.get("map") or {}).items()},
             auto_ecs=bool(doc.get("auto_ecs", False)),
+            keep_json=str(doc["keep_json"]) if doc.get("keep_json") else None,
             file=file,
             lines=lines,
         )
@@ -132,6 +136,7 @@ class ParserDef:
             "lowercase": list(self.lowercase),
             "map": dict(self.map),
             "auto_ecs": self.auto_ecs,
+            "keep_json": self.keep_json,
         }
 
 
@@ -172,8 +177,10 @@ def validate(p: ParserDef, line_of: Mapping[str, int]) -> list[ParserError]:
     for f in p.formats:
         if f not in FORMATS:
             err(f"unknown format {f!r} (expected one of {', '.join(FORMATS)})", "applies_to")
+    if p.keep_json and not p.keep_json.startswith(EXTRA_NAMESPACES):
+        err(f"keep_json must start with one of {', '.join(EXTRA_NAMESPACES)}", "keep_json")
     for name in [*p.fields, *p.lowercase, *p.map]:
-        if name not in EVENT_FIELDS:
+        if name not in EVENT_FIELDS and not name.startswith(EXTRA_NAMESPACES):
             err(f"unknown field {name!r} (see secops/schema.py EVENT_FIELDS)", "fields")
     if not p.patterns and not p.auto_ecs:
         err("a parser needs at least one pattern", "patterns")
@@ -201,7 +208,7 @@ def _validate_pattern(p: ParserDef, pat: PatternDef, fallback: int | None) -> li
                 if not g.startswith("_") and g != TIMESTAMP_GROUP and target not in EVENT_FIELDS:
                     err(f"group {g!r} captures unknown field {target!r}")
     for name in pat.fields:
-        if name not in EVENT_FIELDS:
+        if name not in EVENT_FIELDS and not name.startswith(EXTRA_NAMESPACES):
             err(f"unknown field {name!r} (see secops/schema.py EVENT_FIELDS)")
     return errs
 

@@ -1,4 +1,4 @@
-"""JSON lines: decode, classify (Suricata EVE / ECS), map fields to columns.
+"""JSON lines: decode, classify (Suricata EVE / Windows event / ECS), map fields to columns.
 
 The fast path decodes a whole batch with `pyarrow.json` (one table, structs flattened to
 dotted column names). When Arrow cannot read the batch as one table (an invalid line, a field
@@ -45,7 +45,7 @@ class _Part:
         return self._cache[path]
 
     def kinds(self) -> pa.Array:
-        """'eve', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
+        """'eve', 'winlog', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
         if self._table is None:
             return pa.array([_kind(d) for d in self._docs or []], pa.string())
         ecs = pa.repeat(pa.scalar(False), len(self))
@@ -53,8 +53,14 @@ class _Part:
             if name in _ECS_HINTS or name.startswith(("event.", "ecs.")):
                 ecs = pc.or_(ecs, pc.is_valid(self.get(name)))
         eve = pc.is_valid(self.get("event_type"))
-        struct = pa.StructArray.from_arrays([eve, ecs], ["eve", "ecs"])
-        lits = [pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "ecs", "json_unknown")]
+        win = pc.and_(
+            pc.is_valid(self.get("EventID")),
+            pc.or_(pc.is_valid(self.get("Channel")), pc.is_valid(self.get("SourceName"))),
+        )
+        struct = pa.StructArray.from_arrays([eve, win, ecs], ["eve", "winlog", "ecs"])
+        lits = [
+            pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "winlog", "ecs", "json_unknown")
+        ]
         return pc.case_when(struct, *lits)
 
     def field_names(self) -> list[str]:
@@ -172,6 +178,9 @@ def apply_json(
             cols[name] = pc.take(rows_json.get(name), positions)
     for name, path in parser.map.items():
         cols[name] = pc.take(rows_json.get(path), positions)
+    if parser.keep_json:  # every top-level field as `<keep_json><name>` (Windows event data)
+        for name in rows_json.field_names():
+            cols[parser.keep_json + name] = pc.take(rows_json.get(name), positions)
     for path in _when_paths(parser):
         cols[f"_json.{path}"] = pc.take(rows_json.get(path), positions)
     cols["_pattern"] = _pattern_index(parser, cols, len(rows))
@@ -225,6 +234,8 @@ def _kind(doc: Any) -> str:
         return "bad_json" if doc is None else "json_unknown"
     if "event_type" in doc:
         return "eve"
+    if "EventID" in doc and ("Channel" in doc or "SourceName" in doc):
+        return "winlog"
     if "@timestamp" in doc or "ecs" in doc or "event" in doc or "event.action" in doc:
         return "ecs"
     return "json_unknown"

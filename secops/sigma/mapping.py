@@ -1,0 +1,125 @@
+"""Sigma logsource + field names -> our ECS stream, as pySigma processing pipelines.
+
+`mapping.yaml` (next to this module) lists the logsources our collectors produce. For a rule,
+`Mapping.entry_for(logsource)` picks the most specific entry; `Mapping.pipeline(entry)` is the
+pySigma `ProcessingPipeline` (map_string, field_name_mapping, field_name_prefix,
+value_placeholders) that renames the rule's fields in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as MappingT
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaLogSource
+
+from secops.correlate.conditions import KNOWN_FIELDS
+
+MAPPING_FILE = Path(__file__).with_name("mapping.yaml")
+_KEYS = ("product", "service", "category")
+
+
+@dataclass(frozen=True)
+class LogsourceEntry:
+    id: str
+    match: MappingT[str, str]
+    filter: MappingT[str, Any] = field(default_factory=dict)
+    fields: MappingT[str, str] = field(default_factory=dict)
+    values: MappingT[str, MappingT[str, str]] = field(default_factory=dict)
+    prefix: str | None = None
+
+    def matches(self, ls: SigmaLogSource) -> bool:
+        return all((getattr(ls, k) or "").lower() == str(v).lower() for k, v in self.match.items())
+
+    def allows(self, name: str) -> bool:
+        """May a mapped field name appear in a rule of this logsource?"""
+        if name in KNOWN_FIELDS or name in self.fields.values():
+            return True
+        return bool(self.prefix and name.startswith(self.prefix))
+
+
+#: rules without a (known) logsource: fields must be ECS columns already.
+ECS_ENTRY = LogsourceEntry("ecs", {})
+
+
+@dataclass(frozen=True)
+class Mapping:
+    entries: tuple[LogsourceEntry, ...]
+    vars: MappingT[str, Any] = field(default_factory=dict)
+
+    def entry_for(self, ls: SigmaLogSource) -> LogsourceEntry | None:
+        """The most specific entry matching the logsource, or None."""
+        hits = [e for e in self.entries if e.matches(ls)]
+        return max(hits, key=lambda e: len(e.match)) if hits else None
+
+    def with_vars(self, extra: MappingT[str, Any]) -> Mapping:
+        return Mapping(self.entries, {**self.vars, **extra})
+
+    def pipeline(self, entry: LogsourceEntry) -> ProcessingPipeline:
+        return _pipeline(self, entry)
+
+    def describe(self) -> list[str]:
+        return [", ".join(f"{k}={v}" for k, v in e.match.items()) for e in self.entries]
+
+
+def _pipeline(m: Mapping, entry: LogsourceEntry) -> ProcessingPipeline:
+    items: list[dict[str, Any]] = [
+        {
+            "id": f"{entry.id}-values-{name}",
+            "type": "map_string",
+            "mapping": {str(k): str(v) for k, v in values.items()},
+            "field_name_conditions": [{"type": "include_fields", "fields": [name]}],
+        }
+        for name, values in entry.values.items()
+    ]
+    if entry.fields:
+        items.append(
+            {
+                "id": f"{entry.id}-fields",
+                "type": "field_name_mapping",
+                "mapping": dict(entry.fields),
+            }
+        )
+    if entry.prefix:
+        items.append(
+            {
+                "id": f"{entry.id}-prefix",
+                "type": "field_name_prefix",
+                "prefix": entry.prefix,
+                "field_name_conditions": [
+                    {"type": "processing_item_applied", "processing_item_id": f"{entry.id}-fields"}
+                ],
+                "field_name_cond_not": True,
+            }
+        )
+    if m.vars:
+        items.append({"id": "placeholders", "type": "value_placeholders"})
+    return ProcessingPipeline.from_dict(
+        {"name": f"secops {entry.id}", "priority": 10, "transformations": items, "vars": m.vars}
+    )
+
+
+def load_mapping(path: str | Path = MAPPING_FILE) -> Mapping:
+    return _load(str(path))
+
+
+@cache
+def _load(path: str) -> Mapping:
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    entries = tuple(
+        LogsourceEntry(
+            id=str(e["id"]),
+            match={k: str(v) for k, v in (e.get("match") or {}).items() if k in _KEYS},
+            filter=dict(e.get("filter") or {}),
+            fields={str(k): str(v) for k, v in (e.get("fields") or {}).items()},
+            values={str(k): dict(v) for k, v in (e.get("values") or {}).items()},
+            prefix=e.get("prefix"),
+        )
+        for e in doc.get("logsources") or []
+    )
+    return Mapping(entries, dict(doc.get("vars") or {}))

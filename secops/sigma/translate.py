@@ -1,0 +1,320 @@
+"""Parsed Sigma rules (pySigma objects) -> our frozen `Rule`s.
+
+A detection rule becomes a `match` rule whose filter is the compiled condition AND the
+logsource filter. Correlation rules map onto our detectors:
+
+    event_count -> threshold      value_count -> distinct
+    temporal_ordered -> sequence  temporal -> temporal (secops.sigma.temporal)
+
+`level` -> severity (informational -> low); `attack.*` tags -> threat tactic / techniques.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sigma.correlations import (
+    SigmaCorrelationCondition,
+    SigmaCorrelationConditionOperator,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+    SigmaRuleReference,
+)
+from sigma.exceptions import SigmaConditionError, SigmaError
+from sigma.rule import SigmaRule
+
+from secops.correlate.conditions import Condition, _all, _any
+from secops.correlate.rule import Rule, Step, Threat
+from secops.sigma.compile import Compiler, Unsupported, _regex_mask
+from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
+
+LEVELS = {
+    "informational": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "critical": "critical",
+}
+TACTICS = {
+    "reconnaissance": ("TA0043", "Reconnaissance"),
+    "resource-development": ("TA0042", "Resource Development"),
+    "initial-access": ("TA0001", "Initial Access"),
+    "execution": ("TA0002", "Execution"),
+    "persistence": ("TA0003", "Persistence"),
+    "privilege-escalation": ("TA0004", "Privilege Escalation"),
+    "defense-evasion": ("TA0005", "Defense Evasion"),
+    "stealth": ("TA0005", "Defense Evasion"),
+    "credential-access": ("TA0006", "Credential Access"),
+    "discovery": ("TA0007", "Discovery"),
+    "lateral-movement": ("TA0008", "Lateral Movement"),
+    "collection": ("TA0009", "Collection"),
+    "exfiltration": ("TA0010", "Exfiltration"),
+    "command-and-control": ("TA0011", "Command and Control"),
+    "impact": ("TA0040", "Impact"),
+}
+_TECHNIQUE = re.compile(r"^t\d{4}(\.\d{3})?$")
+_OPS = SigmaCorrelationConditionOperator
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One Sigma detection rule, mapped and compiled."""
+
+    sigma: SigmaRule
+    entry: LogsourceEntry
+    filter: Condition
+
+    def field(self, name: str) -> str:
+        """A Sigma field name of this rule's logsource (e.g. a group-by) -> our column."""
+        if name in self.entry.fields:
+            mapped = self.entry.fields[name]
+        elif self.entry.prefix and not name.startswith(self.entry.prefix):
+            mapped = self.entry.prefix + name
+        else:
+            mapped = name
+        if not self.entry.allows(mapped):
+            raise Unsupported(f"field '{name}' has no mapping to our events")
+        return mapped
+
+
+def rule_id(rule: SigmaRule | SigmaCorrelationRule) -> str:
+    if rule.id is not None:
+        return str(rule.id)
+    if rule.name:
+        return str(rule.name)
+    path = getattr(rule.source, "path", None)
+    return f"sigma-{path.stem if path else 'rule'}-{abs(hash(rule.title)) % 10**8}"
+
+
+def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
+    """Map the rule's logsource and fields and compile its condition (raises Unsupported)."""
+    ls = rule.logsource
+    entry = mapping.entry_for(ls)
+    if entry is None:
+        try:
+            return _compile(rule, ECS_ENTRY, mapping)
+        except Unsupported as exc:
+            if not (ls.product or ls.service or ls.category):
+                raise
+            raise Unsupported(
+                f"logsource {_describe(ls)} is not produced by our collectors "
+                f"(mapped: {'; '.join(mapping.describe())}) and {exc}"
+            ) from None
+    return _compile(rule, entry, mapping)
+
+
+def _describe(ls: Any) -> str:
+    parts = [f"{k}={getattr(ls, k)}" for k in ("product", "service", "category") if getattr(ls, k)]
+    return " ".join(parts) or "(none)"
+
+
+def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compiled:
+    rule = copy.deepcopy(rule)
+    try:
+        mapping.pipeline(entry).apply(rule)
+        trees = [c.parsed for c in rule.detection.parsed_condition]
+    except SigmaConditionError as exc:
+        if "pipe syntax" in str(exc):
+            raise Unsupported(
+                "Sigma v1 aggregation in the condition ('| count() by ...'): write it as a "
+                "Sigma correlation rule (event_count / value_count)"
+            ) from None
+        raise Unsupported(f"condition: {exc}") from None
+    except SigmaError as exc:
+        raise Unsupported(f"field mapping failed: {exc}") from None
+    compiler = Compiler(entry.allows)
+    masks = [compiler.compile(t) for t in trees if t is not None]
+    if not masks:
+        raise Unsupported("the condition is empty after field mapping")
+    masks.append(_logsource_mask(entry))
+    spec = {
+        "sigma": {
+            "logsource": entry.id,
+            "condition": list(rule.detection.condition),
+            "fields": sorted(compiler.fields),
+        }
+    }
+    evaluate = _all([_any(masks[:-1]) if len(masks) > 2 else masks[0], masks[-1]])
+    fields = frozenset(compiler.fields | set(entry.filter))
+    return Compiled(rule, entry, Condition(spec, evaluate, fields))
+
+
+def _logsource_mask(entry: LogsourceEntry):
+    parts = []
+    for name, want in entry.filter.items():
+        values = want if isinstance(want, list) else [want]
+        regex = "(?i)^(?:" + "|".join(re.escape(str(v)) for v in values) + ")$"
+        parts.append(_regex_mask(name, regex))
+    if not parts:
+        return lambda fr: np.ones(len(fr), dtype=bool)
+    return _all(parts)
+
+
+def threat(rule: SigmaRule | SigmaCorrelationRule) -> Threat:
+    tactics, techniques = [], []
+    for tag in rule.tags:
+        if tag.namespace != "attack":
+            continue
+        name = tag.name.lower().replace("_", "-")
+        if _TECHNIQUE.match(name):
+            techniques.append(name.upper())
+        elif name in TACTICS:
+            tactics.append(TACTICS[name])
+    tid, tname = tactics[0] if tactics else (None, None)
+    return Threat(tid, tname, tuple(dict.fromkeys(techniques)))
+
+
+def meta(rule: SigmaRule | SigmaCorrelationRule) -> dict[str, Any]:
+    """The Rule fields every Sigma rule shares (id, title, severity, threat, texts)."""
+    level = str(rule.level.name).lower() if rule.level else "medium"
+    fps = tuple(str(x) for x in rule.falsepositives or ())
+    author = f" by {rule.author}" if rule.author else ""
+    refs = "".join(f"\n- {r}" for r in rule.references or ())
+    return {
+        "id": rule_id(rule),
+        "title": rule.title or rule_id(rule),
+        "severity": LEVELS.get(level, "medium"),
+        "description": str(rule.description or "").strip(),
+        "threat": threat(rule),
+        "false_positives": fps,
+        "runbook": (
+            f"Sigma rule '{rule.title}'{author} (Detection Rule License 1.1 for SigmaHQ content). "
+            "Review the evidence events and the topology answers; rule out the known false "
+            f"positives: {', '.join(fps) or 'none listed'}.{refs}"
+        ),
+        "tags": tuple(str(t) for t in rule.tags),
+        "file": str(rule.source.path) if rule.source else None,
+        "examples": tuple(rule.custom_attributes.get("examples") or ()),
+    }
+
+
+def detection_rule(c: Compiled) -> Rule:
+    return Rule(type="match", filter=c.filter, window_ms=3_600_000, **meta(c.sigma))
+
+
+# -- correlations ---------------------------------------------------------------------------
+
+
+def correlation_rule(rule: SigmaCorrelationRule, compiled: dict[int, Compiled]) -> Rule:
+    """`compiled` maps id(SigmaRule) -> Compiled for every base rule that compiled."""
+    kind = rule.type
+    window = rule.timespan.seconds * 1000
+    if kind in (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT):
+        bases = [_base(ref, compiled, kind) for ref in rule.rules or ()]
+        by = _same_group_by(rule, bases)
+        cond = _or_conditions([b.filter for _, b in bases])
+        kw: dict[str, Any] = {"threshold": _at_least(rule.condition, kind.name.lower())}
+        if kind == SigmaCorrelationType.VALUE_COUNT:
+            fieldref = rule.condition.fieldref
+            if not isinstance(fieldref, str):
+                raise Unsupported("value_count needs one 'field' in its condition")
+            kw["field"] = _one({b.field(fieldref) for _, b in bases}, "the value_count field")
+        rtype = "threshold" if kind == SigmaCorrelationType.EVENT_COUNT else "distinct"
+        return Rule(type=rtype, filter=cond, group_by=by, window_ms=window, **kw, **meta(rule))
+    if kind in (SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED):
+        steps = tuple(_step(rule, ref, compiled) for ref in rule.rules or ())
+        if not rule.group_by:
+            raise Unsupported(f"{kind.name.lower()} without group-by")
+        if kind == SigmaCorrelationType.TEMPORAL_ORDERED:
+            return Rule(
+                type="sequence",
+                steps=steps,
+                group_by=steps[0].by,
+                window_ms=window,
+                **meta(rule),
+            )
+        need = _temporal_need(rule, len(steps))
+        return Rule(
+            type="temporal",
+            steps=steps,
+            group_by=tuple(rule.group_by),
+            window_ms=window,
+            threshold=need,
+            **meta(rule),
+        )
+    raise Unsupported(f"correlation type '{kind.name.lower()}' has no detector here")
+
+
+def _base(
+    ref: SigmaRuleReference, compiled: dict[int, Compiled], kind: Any
+) -> tuple[SigmaRuleReference, Compiled]:
+    target = ref.rule
+    if isinstance(target, SigmaCorrelationRule):
+        raise Unsupported(f"{kind.name.lower()} over another correlation ('{ref.reference}')")
+    if target is None or id(target) not in compiled:
+        raise Unsupported(f"referenced rule '{ref.reference}' is not supported")
+    return ref, compiled[id(target)]
+
+
+def _group_fields(rule: SigmaCorrelationRule, ref: SigmaRuleReference, c: Compiled) -> tuple:
+    aliases = {a.alias: a for a in rule.aliases}
+    out = []
+    for name in rule.group_by or ():
+        alias = aliases.get(name)
+        if alias is not None:
+            hit = [f for r, f in alias.mapping.items() if r.reference == ref.reference]
+            if not hit:
+                raise Unsupported(f"alias '{name}' has no field for rule '{ref.reference}'")
+            name = hit[0]
+        out.append(c.field(name))
+    return tuple(out)
+
+
+def _same_group_by(rule: SigmaCorrelationRule, bases: list) -> tuple[str, ...]:
+    return _one({_group_fields(rule, r, c) for r, c in bases}, "the group-by fields")
+
+
+def _one(values: set, what: str) -> Any:
+    if len(values) != 1:
+        raise Unsupported(f"{what} map to different columns per rule: {sorted(values)}")
+    return next(iter(values))
+
+
+def _or_conditions(conds: list[Condition]) -> Condition:
+    if len(conds) == 1:
+        return conds[0]
+    spec = {"any": [c.spec for c in conds]}
+    return Condition(
+        spec, _any([c.evaluate for c in conds]), frozenset().union(*(c.fields for c in conds))
+    )
+
+
+def _at_least(cond: Any, what: str) -> int:
+    if not isinstance(cond, SigmaCorrelationCondition):
+        raise Unsupported(f"{what} with an extended (boolean) condition")
+    if cond.op == _OPS.GTE:
+        return max(1, int(np.ceil(cond.count)))
+    if cond.op == _OPS.GT:
+        return int(np.floor(cond.count)) + 1
+    raise Unsupported(
+        f"{what} condition '{cond.op.name.lower()}' (only gte/gt: our detectors fire when a "
+        "count reaches a threshold)"
+    )
+
+
+def _step(rule: SigmaCorrelationRule, ref: SigmaRuleReference, compiled: dict) -> Step:
+    target = ref.rule
+    name = str(ref.reference)
+    if isinstance(target, SigmaCorrelationRule):
+        if target.type != SigmaCorrelationType.EVENT_COUNT:
+            raise Unsupported(f"a {target.type.name.lower()} correlation inside a temporal one")
+        inner = [_base(r, compiled, target.type) for r in target.rules or ()]
+        by = _one({_group_fields(rule, ref, c) for _, c in inner}, "the group-by fields")
+        count = _at_least(target.condition, "event_count")
+        cond = _or_conditions([c.filter for _, c in inner])
+        return Step(name, cond, by, count)
+    _, c = _base(ref, compiled, rule.type)
+    return Step(name, c.filter, _group_fields(rule, ref, c), 1)
+
+
+def _temporal_need(rule: SigmaCorrelationRule, n: int) -> int:
+    cond = rule.condition
+    if not isinstance(cond, SigmaCorrelationCondition):
+        raise Unsupported("temporal with an extended (boolean) condition")
+    if cond.op in (_OPS.GTE, _OPS.GT) and _at_least(cond, "temporal") > 1:
+        return min(n, _at_least(cond, "temporal"))
+    return n
