@@ -17,12 +17,14 @@ DEFAULT_FILE = "secops.yaml"
 class Config:
     rules: list[str] = field(default_factory=list)
     topology: str | None = None
+    exceptions: str | None = None
     data_dir: str | None = None
     dead_letter: str | None = None
     tz: str = "UTC"
     year: int | None = None
     inputs: list[str] = field(default_factory=list)
     es: dict[str, Any] = field(default_factory=dict)
+    sla: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
 
     def merged(self, **flags: Any) -> Config:
@@ -37,6 +39,7 @@ class Config:
 ENV = {
     "SECOPS_RULES": "rules",
     "SECOPS_TOPOLOGY": "topology",
+    "SECOPS_EXCEPTIONS": "exceptions",
     "SECOPS_DATA_DIR": "data_dir",
     "SECOPS_TZ": "tz",
     "SECOPS_DEAD_LETTER": "dead_letter",
@@ -60,7 +63,7 @@ def load_config(path: str | None = None) -> Config:
                 )
             values[key] = value
         base = Path(file).resolve().parent
-        for key in ("topology", "data_dir", "dead_letter"):
+        for key in ("topology", "exceptions", "data_dir", "dead_letter"):
             if isinstance(values.get(key), str):
                 values[key] = str(base / values[key])
         values["rules"] = [str(base / r) for r in _list(values.get("rules"))]

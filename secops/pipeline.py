@@ -18,6 +18,7 @@ from secops.correlate import correlate, load_rules
 from secops.correlate.rule import Rule
 from secops.enrich import enrich
 from secops.judge import judge
+from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
 from secops.normalise import ParseReport, iter_events
 from secops.schema import empty_events
 from secops.score import score
@@ -86,7 +87,12 @@ def read_events(
 
 
 def detect(
-    events: pd.DataFrame, rules: list[Rule], topology: Topology, clock: _Clock | None = None
+    events: pd.DataFrame,
+    rules: list[Rule],
+    topology: Topology,
+    clock: _Clock | None = None,
+    exceptions: list[FindingException] | None = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """enrich -> correlate -> judge -> score, on an events frame already in memory."""
     clock = clock or _Clock()
@@ -94,7 +100,7 @@ def detect(
     clock.lap("enrich")
     candidates = correlate(events, rules)
     clock.lap("rules")
-    judgements = judge(candidates, events, topology)
+    judgements = judge(candidates, events, topology, exceptions or (), now)
     clock.lap("judge")
     findings = score(judgements)
     clock.lap("score")
@@ -106,6 +112,7 @@ def run(
     *,
     rules_paths: list[str] | None = None,
     topology_path: str | None = None,
+    exceptions_path: str | None = None,
     sinks: Iterable[Any] = (),
     year: int | None = None,
     tz: str = "UTC",
@@ -117,13 +124,14 @@ def run(
     clock = _Clock()
     rules = load_rules(rules_paths)
     topology = load_topology(topology_path)
+    exceptions = load_exceptions(resolve_exceptions_path(exceptions_path))
     clock.lap("load")
     report = ParseReport()
     events = read_events(
         inputs, report, year=year, tz=tz, dead_letter=dead_letter, now=now, on_batch=on_batch
     )
     clock.lap("read+parse")
-    findings = detect(events, rules, topology, clock)
+    findings = detect(events, rules, topology, clock, exceptions, now)
     result = RunResult(findings, report, len(events), len(rules), clock.timings)
     for sink in sinks:
         result.written[sink.name] = sink.write(findings)

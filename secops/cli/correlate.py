@@ -59,6 +59,11 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
     help="Rule file or directory (default: the shipped library); repeatable.",
 )
 @click.option(
+    "--exceptions",
+    type=click.Path(exists=True),
+    help="Accepted analyst exceptions (folder of YAML; default ./exceptions when present).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, allow_dash=True),
@@ -86,6 +91,7 @@ def correlate(
     inputs: tuple[str, ...],
     topology: str | None,
     rules: tuple[str, ...],
+    exceptions: str | None,
     output: str | None,
     year: int | None,
     tz: str | None,
@@ -96,7 +102,13 @@ def correlate(
 ) -> None:
     """Read logs, correlate them against the topology, and report findings."""
     cfg = config(ctx).merged(
-        topology=topology, rules=rules, year=year, tz=tz, dead_letter=dead_letter, data_dir=data_dir
+        topology=topology,
+        rules=rules,
+        exceptions=exceptions,
+        year=year,
+        tz=tz,
+        dead_letter=dead_letter,
+        data_dir=data_dir,
     )
     sinks: list[Any] = [LocalStore(cfg.data_dir)] if store else []
     if output:
@@ -106,6 +118,7 @@ def correlate(
             _inputs(inputs, cfg.inputs),
             rules_paths=cfg.rules or None,
             topology_path=cfg.topology,
+            exceptions_path=cfg.exceptions,
             sinks=sinks,
             year=cfg.year,
             tz=cfg.tz,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,11 +12,16 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from secops.cli.common import JSON_OPTION, config, echo_json, out, severity
+from secops.cli.common import JSON_OPTION, config, echo_json, err, out, severity
 from secops.cli.correlate import brief, show_findings
 from secops.correlate.rule import SEVERITIES
 from secops.errors import SecopsError
+from secops.judge.exceptions import resolve_exceptions_path
 from secops.sink import LocalStore
+from secops.triage import accept as accept_exception
+from secops.triage import act, is_overdue, load_sla, parse_duration, propose, push_update
+from secops.triage.propose import Proposal, entities_of_doc
+from secops.triage.remote import partial_doc, remote_sink
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage."
 DATA_DIR = click.option(
@@ -58,6 +65,9 @@ def _since(value: str | None) -> str | None:
 @click.option(
     "--since", help="Only findings that ended after this (ISO time, or 30m / 24h / 7d ago)."
 )
+@click.option(
+    "--overdue", is_flag=True, help="Only open/acknowledged findings past their response time."
+)
 @click.option("--limit", type=int, default=200, show_default=True)
 @DATA_DIR
 @JSON_OPTION
@@ -68,6 +78,7 @@ def list_findings(
     rule: str | None,
     severities: tuple[str, ...],
     since: str | None,
+    overdue: bool,
     limit: int,
     data_dir: str | None,
     as_json: bool,
@@ -79,8 +90,11 @@ def list_findings(
         rule=rule,
         severity=list(severities) or None,
         since=_since(since),
-        limit=limit,
+        limit=None if overdue else limit,
     )
+    if overdue:
+        sla = load_sla(config(ctx).sla)
+        docs = [d for d in docs if is_overdue(d, sla)][:limit]
     if as_json:
         echo_json([brief(d) for d in docs])
         return
@@ -135,6 +149,21 @@ def explain(doc: dict[str, Any]) -> None:
         f"[bold]Related[/]: ip {rel.get('ip', [])[:10]} user {rel.get('user', [])[:10]} hosts {rel.get('hosts', [])[:10]}"
     )
     console.print(Panel(fi.get("runbook", ""), title="Runbook"))
+    _triage(fi)
+
+
+def _triage(fi: dict[str, Any]) -> None:
+    tri = fi.get("triage") or {}
+    lines = [f"status {fi.get('status', 'open')}, first seen {fi.get('first_seen', '-')}"]
+    for key in ("assignee", "duplicate_of", "acknowledged_at", "closed_at"):
+        if tri.get(key):
+            lines.append(f"{key.replace('_', ' ')}: {tri[key]}")
+    for h in tri.get("history", []):
+        note = f": {h['note']}" if h.get("note") else ""
+        lines.append(
+            f"{h['at'][:19]} {h['analyst']} {h['action']} ({h['from']} -> {h['to']}){note}"
+        )
+    out().print(Panel("\n".join(lines), title="Triage"))
 
 
 def _topology(topo: dict[str, Any]) -> None:
@@ -162,6 +191,175 @@ def _topology(topo: dict[str, Any]) -> None:
         for r in t.get("reachable", []):
             table.add_row("  reachable", str(r["value"]), r["reason"])
     out().print(table)
+
+
+ANALYST = click.option(
+    "--analyst",
+    default=lambda: os.environ.get("SECOPS_ANALYST") or getpass.getuser(),
+    show_default="$SECOPS_ANALYST or your login",
+    help="Who is acting.",
+)
+NOTE = click.option("--note", help="Why; kept in the finding's triage history.")
+
+
+def _act(ctx: click.Context, data_dir: str | None, finding_id: str, action: str, **kw: Any):
+    cfg = config(ctx)
+    doc = act(LocalStore(data_dir or cfg.data_dir), finding_id, action, **kw)
+    if push_update(remote_sink(cfg.es), doc["finding"]["id"], partial_doc(doc)):
+        err().print("updated in Elasticsearch too")
+    return doc
+
+
+def _done(doc: dict[str, Any], as_json: bool) -> None:
+    fi = doc["finding"]
+    if as_json:
+        echo_json({"id": fi["id"], "status": fi["status"], "triage": fi.get("triage")})
+    else:
+        click.echo(f"{fi['id'][:10]} {doc['rule']['id']}: {fi['status']}")
+
+
+def _simple(action: str, doc_help: str) -> click.Command:
+    @click.command(action, help=doc_help, epilog=EXIT_HELP)
+    @click.argument("finding_id")
+    @NOTE
+    @ANALYST
+    @DATA_DIR
+    @JSON_OPTION
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        finding_id: str,
+        note: str | None,
+        analyst: str,
+        data_dir: str | None,
+        as_json: bool,
+    ) -> None:
+        _done(_act(ctx, data_dir, finding_id, action, analyst=analyst, note=note), as_json)
+
+    return command
+
+
+findings.add_command(_simple("ack", "Acknowledge a finding (starts work; stops the ack clock)."))
+findings.add_command(_simple("resolve", "Close a finding as a real one that was dealt with."))
+findings.add_command(_simple("reopen", "Reopen a closed finding."))
+
+
+@findings.command(epilog=EXIT_HELP)
+@click.argument("finding_id")
+@click.argument("assignee")
+@NOTE
+@ANALYST
+@DATA_DIR
+@JSON_OPTION
+@click.pass_context
+def assign(ctx, finding_id, assignee, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Give a finding to ASSIGNEE (keeps its status)."""
+    kw = {"analyst": analyst, "note": note, "assignee": assignee}
+    _done(_act(ctx, data_dir, finding_id, "assign", **kw), as_json)
+
+
+@findings.command(epilog=EXIT_HELP)
+@click.argument("finding_id")
+@click.option("--of", "original", required=True, help="The finding this one duplicates.")
+@NOTE
+@ANALYST
+@DATA_DIR
+@JSON_OPTION
+@click.pass_context
+def duplicate(ctx, finding_id, original, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Close a finding as a duplicate of another."""
+    kw = {"analyst": analyst, "note": note, "duplicate_of": original}
+    _done(_act(ctx, data_dir, finding_id, "duplicate", **kw), as_json)
+
+
+@findings.command("false-positive", epilog=EXIT_HELP)
+@click.argument("finding_id")
+@NOTE
+@click.option("--accept", is_flag=True, help="Write the proposed exception (the judge applies it).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Edit the proposal: scope keys (source.ip, source.asset, user.name, target.asset, "
+    "source.subnet, source.tag, target.tag); repeatable, all must hold.",
+)
+@click.option("--expires", default="90d", show_default=True, help="Expiry, from now (e.g. 30d).")
+@click.option(
+    "--exceptions",
+    type=click.Path(file_okay=False),
+    help="Exceptions folder (default: config 'exceptions', else ./exceptions).",
+)
+@ANALYST
+@DATA_DIR
+@JSON_OPTION
+@click.pass_context
+def false_positive(  # type: ignore[no-untyped-def]
+    ctx, finding_id, note, accept, scopes, expires, exceptions, analyst, data_dir, as_json
+) -> None:
+    """Close a finding as false positive and propose the narrowest exception for its rule.
+
+    Without --accept the proposal is only shown (refusing it is doing nothing); with --accept it
+    is written to the exceptions folder as <id>.yaml, and the next run cuts matching findings
+    with reason exception:<id>. Edit with --scope, or edit the YAML file (review it like a rule).
+    """
+    cfg = config(ctx)
+    store = LocalStore(data_dir or cfg.data_dir)
+    doc = store.get(finding_id)
+    if doc is not None and doc["finding"].get("status") == "false_positive":
+        pass  # already marked: only the proposal (e.g. accepting it now)
+    else:
+        doc = _act(ctx, data_dir, finding_id, "false-positive", analyst=analyst, note=note)
+    proposal = propose(doc, analyst=analyst, reason=note, expires_in=parse_duration(expires))
+    if proposal is not None and scopes:
+        proposal = proposal.with_scope(_scope(scopes), entities_of_doc(doc))
+    written = None
+    if proposal is not None and accept:
+        folder = exceptions or cfg.exceptions or str(resolve_exceptions_path(None) or "exceptions")
+        written = accept_exception(proposal, folder)
+    _proposal_out(doc, proposal, written, as_json)
+
+
+def _scope(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not value:
+            raise click.BadParameter(f"{item!r}: write KEY=VALUE", param_hint="--scope")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _proposal_out(doc: dict, proposal: Proposal | None, written: Any, as_json: bool) -> None:
+    import yaml
+
+    fi = doc["finding"]
+    if as_json:
+        echo_json(
+            {
+                "id": fi["id"],
+                "status": fi["status"],
+                "proposal": proposal.exception.to_dict() if proposal else None,
+                "alternatives": [f"{k}={v}" for k, v in proposal.alternatives] if proposal else [],
+                "written": str(written) if written else None,
+            }
+        )
+        return
+    click.echo(f"{fi['id'][:10]} {doc['rule']['id']}: {fi['status']}")
+    if proposal is None:
+        click.echo("no exception to propose: the finding names no source, target or user")
+        return
+    click.echo("proposed exception:")
+    click.echo(yaml.safe_dump(proposal.exception.to_dict(), sort_keys=False).rstrip())
+    if proposal.alternatives:
+        alts = ", ".join(f"{k}={v}" for k, v in proposal.alternatives)
+        click.echo(f"wider alternatives (--scope KEY=VALUE): {alts}")
+    if written:
+        click.echo(
+            f"accepted: wrote {written}; the next run cuts it as exception:{proposal.exception.id}"
+        )
+    else:
+        click.echo(f"accept with: secops findings false-positive {fi['id'][:10]} --accept")
 
 
 COMMANDS = [findings]

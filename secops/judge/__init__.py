@@ -6,7 +6,9 @@ audit what was cut. Every answer the topology gave is kept for the finding docum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -14,6 +16,7 @@ import pandas as pd
 from secops.correlate.candidate import Candidate
 from secops.correlate.rule import SEVERITIES, Clause
 from secops.judge.context import Context, Target, build_context
+from secops.judge.exceptions import FindingException, entities_of, first_match
 from secops.judge.questions import QUESTIONS
 from secops.topology import Answer
 
@@ -36,12 +39,26 @@ class Judgement:
         return self.context.candidate
 
 
-def judge(candidates: list[Candidate], frame: pd.DataFrame, topology: Any) -> list[Judgement]:
+def judge(
+    candidates: list[Candidate],
+    frame: pd.DataFrame,
+    topology: Any,
+    exceptions: Sequence[FindingException] = (),
+    now: datetime | None = None,
+) -> list[Judgement]:
     frame = frame.reset_index(drop=True)
-    return [judge_one(build_context(c, frame, topology), topology) for c in candidates]
+    now = now or datetime.now(UTC)
+    return [
+        judge_one(build_context(c, frame, topology), topology, exceptions, now) for c in candidates
+    ]
 
 
-def judge_one(ctx: Context, topology: Any) -> Judgement:
+def judge_one(
+    ctx: Context,
+    topology: Any,
+    exceptions: Sequence[FindingException] = (),
+    now: datetime | None = None,
+) -> Judgement:
     rule = ctx.candidate.rule
     j = Judgement(ctx, rule.severity, rule.confidence)
     j.facts = describe(ctx, topology)
@@ -61,7 +78,31 @@ def judge_one(ctx: Context, topology: Any) -> Judgement:
         _apply(j, clause, known)
     if unknown and rule.clauses_of("require"):
         j.confidence = round(j.confidence * 0.9, 3)  # could not confirm every requirement
+    if exceptions and not j.suppressed:
+        _except(j, ctx, topology, exceptions, now or datetime.now(UTC))
     return j
+
+
+def _except(
+    j: Judgement,
+    ctx: Context,
+    topology: Any,
+    exceptions: Sequence[FindingException],
+    now: datetime,
+) -> None:
+    """An accepted analyst exception (exceptions/*.yaml) cuts with reason `exception:<id>`."""
+    hit = first_match(exceptions, ctx.candidate.rule.id, entities_of(ctx, topology), now)
+    if hit is None:
+        return
+    j.suppressed, j.reason = True, f"exception:{hit.id}"
+    j.clauses.append(
+        {
+            "kind": "exception",
+            "question": "exception",
+            "arg": hit.id,
+            "answers": [{"value": True, "reason": f"{hit.reason} ({hit.analyst})"}],
+        }
+    )
 
 
 def _apply(j: Judgement, clause: Clause, known: list[Answer]) -> None:

@@ -32,7 +32,22 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_start ON findings(start);
 CREATE INDEX IF NOT EXISTS findings_rule ON findings(rule_id);
+CREATE TABLE IF NOT EXISTS triage (
+    id TEXT PRIMARY KEY,
+    assignee TEXT,
+    duplicate_of TEXT,
+    acknowledged_at TEXT,
+    closed_at TEXT,
+    updated TEXT NOT NULL,
+    history TEXT NOT NULL DEFAULT '[]'
+);
 """
+#: the analyst's state (secops.triage); a separate table, so re-runs never touch it.
+TRIAGE_COLUMNS = ("assignee", "duplicate_of", "acknowledged_at", "closed_at")
+SELECT = """
+SELECT f.doc, f.status, f.first_seen, t.assignee, t.duplicate_of, t.acknowledged_at,
+       t.closed_at, t.history
+FROM findings f LEFT JOIN triage t ON t.id = f.id WHERE 1=1"""
 
 UPSERT = """
 INSERT INTO findings (id, rule_id, severity, risk, suppressed, start, end, first_seen, updated, doc)
@@ -90,7 +105,7 @@ class LocalStore:
         since: str | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        sql, args = "SELECT doc, status, first_seen FROM findings WHERE 1=1", []
+        sql, args = SELECT, []
         if not include_suppressed:
             sql += " AND suppressed = 0"
         if rule:
@@ -102,7 +117,7 @@ class LocalStore:
         if since:
             sql += " AND end >= ?"
             args.append(since)
-        sql += " ORDER BY suppressed, risk DESC, start, id"
+        sql += " ORDER BY suppressed, risk DESC, start, f.id"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return list(self._docs(sql, args))
@@ -110,7 +125,7 @@ class LocalStore:
     def get(self, finding_id: str) -> dict[str, Any] | None:
         docs = list(
             self._docs(
-                "SELECT doc, status, first_seen FROM findings WHERE id = ? OR id LIKE ?",
+                SELECT + " AND (f.id = ? OR f.id LIKE ?)",
                 [finding_id, f"{finding_id}%"],
             )
         )
@@ -121,13 +136,54 @@ class LocalStore:
             return
         con = self._connect()
         try:
-            for doc, status, first_seen in con.execute(sql, args):
+            for doc, status, first_seen, *triage in con.execute(sql, args):
                 d = json.loads(doc)
                 d["finding"]["status"] = status
                 d["finding"]["first_seen"] = first_seen
+                d["finding"]["triage"] = _triage(triage)
                 yield d
         finally:
             con.close()
+
+    def set_triage(
+        self, finding_id: str, status: str, changes: dict[str, Any], event: dict
+    ) -> None:
+        """Record an analyst's action: the finding's status, triage columns, one history entry."""
+        now = datetime.now(UTC).isoformat()
+        cols = {k: v for k, v in changes.items() if k in TRIAGE_COLUMNS}
+        con = self._connect()
+        try:
+            with con:
+                con.execute("UPDATE findings SET status = ? WHERE id = ?", (status, finding_id))
+                con.execute(
+                    "INSERT INTO triage (id, updated) VALUES (?, ?) ON CONFLICT(id) DO NOTHING",
+                    (finding_id, now),
+                )
+                history = con.execute(
+                    "SELECT history FROM triage WHERE id = ?", (finding_id,)
+                ).fetchone()[0]
+                sets = ", ".join(f"{k} = :{k}" for k in cols)
+                con.execute(
+                    f"UPDATE triage SET {sets + ', ' if sets else ''}updated = :updated, "
+                    "history = :history WHERE id = :id",
+                    {
+                        **cols,
+                        "updated": now,
+                        "history": json.dumps([*json.loads(history), event], default=str),
+                        "id": finding_id,
+                    },
+                )
+        except sqlite3.Error as exc:
+            raise SinkError(f"cannot store triage: {exc}", str(self.path)) from None
+        finally:
+            con.close()
+
+
+def _triage(row: list[Any]) -> dict[str, Any]:
+    *cols, history = row
+    out = {k: v for k, v in zip(TRIAGE_COLUMNS, cols, strict=True) if v is not None}
+    out["history"] = json.loads(history) if history else []
+    return out
 
 
 def _row(f: dict[str, Any], now: str) -> dict[str, Any]:
