@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -66,18 +67,27 @@ def read_events(
     dead_letter: str | Path | None = None,
     now: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
+    sources: Iterable[pd.DataFrame] = (),
 ) -> pd.DataFrame:
-    """collect + normalise: every input into one events frame (heavy text columns dropped)."""
+    """collect + normalise: every input into one events frame (heavy text columns dropped).
+
+    `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
+    """
     frames = []
-    for batch in iter_events(
-        inputs,
-        year=year,
-        tz=tz,
-        dead_letter=dead_letter,
-        report=report,
-        now=now,
-        keep_original=False,
-    ):
+    batches = (
+        iter_events(
+            inputs,
+            year=year,
+            tz=tz,
+            dead_letter=dead_letter,
+            report=report,
+            now=now,
+            keep_original=False,
+        )
+        if inputs
+        else iter(())
+    )
+    for batch in chain(batches, sources):
         frames.append(batch.drop(columns=[c for c in HEAVY_COLUMNS if c in batch.columns]))
         if on_batch:
             on_batch(len(batch))
@@ -119,6 +129,7 @@ def run(
     dead_letter: str | Path | None = None,
     now: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
+    sources: Iterable[pd.DataFrame] = (),
 ) -> RunResult:
     """The whole job: read, parse, enrich, correlate, judge, score, write to every sink."""
     clock = _Clock()
@@ -128,7 +139,14 @@ def run(
     clock.lap("load")
     report = ParseReport()
     events = read_events(
-        inputs, report, year=year, tz=tz, dead_letter=dead_letter, now=now, on_batch=on_batch
+        inputs,
+        report,
+        year=year,
+        tz=tz,
+        dead_letter=dead_letter,
+        now=now,
+        on_batch=on_batch,
+        sources=sources,
     )
     clock.lap("read+parse")
     findings = detect(events, rules, topology, clock, exceptions, now)

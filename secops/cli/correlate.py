@@ -9,11 +9,12 @@ import click
 from rich.table import Table
 
 from secops.cli.common import JSON_OPTION, config, echo_json, err, out, progress, severity
+from secops.cli.es import ES_URL_OPTION, es_events, es_settings
 from secops.errors import ConfigError
 from secops.normalise import ParseReport, iter_events
 from secops.pipeline import RunResult, run
 from secops.schema import nest
-from secops.sink import JsonlSink, LocalStore
+from secops.sink import ElasticsearchSink, JsonlSink, LocalStore
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid configuration or content."
 
@@ -84,6 +85,21 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
     show_default=True,
     help="Keep the findings in the local store.",
 )
+@ES_URL_OPTION
+@click.option(
+    "--es-sink/--no-es-sink",
+    default=True,
+    help="With a cluster configured, also index the findings there (default: on).",
+)
+@click.option(
+    "--es-source",
+    metavar="PATTERN",
+    help="Also read ECS events from these Elasticsearch indices (e.g. 'logs-*').",
+)
+@click.option("--since", help="With --es-source: events newer than this (2h, 7d, or ISO time).")
+@click.option(
+    "--query", help="With --es-source: KQL-like text ('a: x and b: y') or Query DSL JSON."
+)
 @JSON_OPTION
 @click.pass_context
 def correlate(
@@ -98,9 +114,19 @@ def correlate(
     dead_letter: str | None,
     data_dir: str | None,
     store: bool,
+    es_url: str | None,
+    es_sink: bool,
+    es_source: str | None,
+    since: str | None,
+    query: str | None,
     as_json: bool,
 ) -> None:
-    """Read logs, correlate them against the topology, and report findings."""
+    """Read logs, correlate them against the topology, and report findings.
+
+    Findings go to the local store first, then (with --es-url, SECOPS_ES_URL or `es:` in
+    secops.yaml) to Elasticsearch; if the cluster is unreachable the run fails with exit 1
+    and the findings stay in the local store.
+    """
     cfg = config(ctx).merged(
         topology=topology,
         rules=rules,
@@ -113,9 +139,15 @@ def correlate(
     sinks: list[Any] = [LocalStore(cfg.data_dir)] if store else []
     if output:
         sinks.append(JsonlSink(output))
+    es = es_settings(ctx, es_url)
+    if es.configured and es_sink:
+        dead = es.dead_letter or LocalStore(cfg.data_dir).data_dir / "es-dead-letter.jsonl"
+        sinks.append(ElasticsearchSink(es, dead_letter=dead))
+    es_report = ParseReport()
+    sources = es_events(es, es_source, since, query, es_report, cfg.dead_letter)
     with progress("correlating") as advance:
         result = run(
-            _inputs(inputs, cfg.inputs),
+            _inputs(inputs, cfg.inputs) if not es_source or inputs else [],
             rules_paths=cfg.rules or None,
             topology_path=cfg.topology,
             exceptions_path=cfg.exceptions,
@@ -124,7 +156,9 @@ def correlate(
             tz=cfg.tz,
             dead_letter=cfg.dead_letter,
             on_batch=advance,
+            sources=sources,
         )
+    result.report.merge(es_report)
     if as_json:
         echo_json(summary(result))
     elif output != "-":

@@ -6,6 +6,7 @@ import getpass
 import os
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import click
@@ -14,10 +15,13 @@ from rich.table import Table
 
 from secops.cli.common import JSON_OPTION, config, echo_json, err, out, severity
 from secops.cli.correlate import brief, show_findings
+from secops.cli.es import ES_URL_OPTION, es_settings
 from secops.correlate.rule import SEVERITIES
-from secops.errors import SecopsError
+from secops.elastic import connect
+from secops.errors import SecopsError, SinkError
 from secops.judge.exceptions import resolve_exceptions_path
 from secops.sink import LocalStore
+from secops.sink.elasticsearch import query_findings
 from secops.triage import accept as accept_exception
 from secops.triage import act, is_overdue, load_sla, parse_duration, propose, push_update
 from secops.triage.propose import Proposal, entities_of_doc
@@ -69,6 +73,14 @@ def _since(value: str | None) -> str | None:
     "--overdue", is_flag=True, help="Only open/acknowledged findings past their response time."
 )
 @click.option("--limit", type=int, default=200, show_default=True)
+@click.option(
+    "--source",
+    type=click.Choice(["local", "es"]),
+    default="local",
+    show_default=True,
+    help="Read the local store or the Elasticsearch findings index.",
+)
+@ES_URL_OPTION
 @DATA_DIR
 @JSON_OPTION
 @click.pass_context
@@ -80,12 +92,18 @@ def list_findings(
     since: str | None,
     overdue: bool,
     limit: int,
+    source: str,
+    es_url: str | None,
     data_dir: str | None,
     as_json: bool,
 ) -> None:
     """List findings, highest risk first."""
-    store = LocalStore(data_dir or config(ctx).data_dir)
-    docs = store.query(
+    if source == "es":
+        settings = es_settings(ctx, es_url)
+        read: Any = partial(query_findings, connect(settings, SinkError), settings.index)
+    else:
+        read = LocalStore(data_dir or config(ctx).data_dir).query
+    docs = read(
         include_suppressed=include_cut,
         rule=rule,
         severity=list(severities) or None,

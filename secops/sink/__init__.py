@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from secops.sink.elasticsearch import ElasticsearchSink
 from secops.sink.jsonl import JsonlSink
 from secops.sink.store import LocalStore, default_data_dir
 
@@ -15,6 +16,10 @@ class Sink(Protocol):
     def write(self, findings: Iterable[dict[str, Any]]) -> int: ...
 
 
-SINKS: dict[str, type] = {"store": LocalStore, "jsonl": JsonlSink}
+SINKS: dict[str, type] = {
+    "store": LocalStore,
+    "jsonl": JsonlSink,
+    "elasticsearch": ElasticsearchSink,
+}
 
-__all__ = ["SINKS", "JsonlSink", "LocalStore", "Sink", "default_data_dir"]
+__all__ = ["SINKS", "ElasticsearchSink", "JsonlSink", "LocalStore", "Sink", "default_data_dir"]
