@@ -132,7 +132,8 @@ def _translate(collection: SigmaCollection, m: Mapping, overlay: Overlay, out: S
         if isinstance(r, SigmaCorrelationRule):
             if id(r) in broken:
                 continue
-            _emit(r, "correlation", lambda r=r: correlation_rule(r, compiled), overlay, out)
+            build = lambda r=r: correlation_rule(r, compiled)  # noqa: E731
+            _emit(r, "correlation", build, overlay, out, quiet=id(r) in quiet)
         elif id(r) in failed:
             _unsupported(r, "detection", failed[id(r)], out)
         elif id(r) in quiet:
@@ -164,12 +165,21 @@ def _resolve(collection: SigmaCollection, out: SigmaLoad) -> tuple[set[int], set
 
 
 def _emit(
-    r: Any, kind: str, build: Any, overlay: Overlay, out: SigmaLoad, ls: str | None = None
+    r: Any,
+    kind: str,
+    build: Any,
+    overlay: Overlay,
+    out: SigmaLoad,
+    ls: str | None = None,
+    quiet: bool = False,
 ) -> None:
     try:
         rule = build()
     except Unsupported as exc:
         _unsupported(r, kind, str(exc), out)
+        return
+    if quiet:  # a correlation used only as input of another one (checked, not run alone)
+        out.verdicts.append(_verdict(r, kind, "supported", runs_as="correlation input"))
         return
     level = str(r.level.name).lower() if r.level else None
     final = overlay.apply(rule, level)
