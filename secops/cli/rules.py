@@ -1,4 +1,4 @@
-"""`secops rules list|validate|test|fields`."""
+"""`secops rules list|validate|test|fields|import-sigma`."""
 
 from __future__ import annotations
 
@@ -121,6 +121,99 @@ def fields(as_json: bool) -> None:
     for row in rows:
         table.add_row(*row)
     out().print(table)
+
+
+@rules.command(epilog=EXIT_HELP)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="SECOPS_DATA_DIR",
+    help="Local store directory (env SECOPS_DATA_DIR).",
+)
+@JSON_OPTION
+@click.pass_context
+def health(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
+    """Per-rule health from the analysts' verdicts, noisiest first.
+
+    volume (raised), cut, share marked false positive, precision = resolved / (resolved +
+    false positive), median time to acknowledge.
+    """
+    from secops.cli.common import config
+    from secops.sink import LocalStore
+    from secops.triage import rule_health
+
+    docs = LocalStore(data_dir or config(ctx).data_dir).query(include_suppressed=True)
+    rows = rule_health(docs)
+    if as_json:
+        echo_json([h.to_dict() for h in rows])
+        return
+    table = Table(title=f"Rule health ({len(docs)} findings), noisiest first")
+    for col in (
+        "rule",
+        "raised",
+        "cut",
+        "open",
+        "false pos.",
+        "share FP",
+        "precision",
+        "median ack",
+    ):
+        table.add_column(col, justify="left" if col == "rule" else "right")
+    for h in rows:
+        table.add_row(
+            h.rule,
+            str(h.raised),
+            str(h.cut),
+            str(h.open + h.acknowledged),
+            str(h.false_positive),
+            _pct(h.share_false_positive),
+            _pct(h.precision),
+            _dur(h.median_time_to_ack),
+        )
+    out().print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h" if seconds < 86400 else f"{seconds / 86400:.1f}d"
+
+
+@rules.command("import-sigma", epilog="Exit codes: 0 report written, 2 usage.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--overlay",
+    "overlays",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A Sigma overlay file to apply (repeatable; overlays under PATHS are found anyway).",
+)
+@JSON_OPTION
+def import_sigma_cmd(paths: tuple[str, ...], overlays: tuple[str, ...], as_json: bool) -> None:
+    """Report for every Sigma rule under PATHS: supported (runs as which detector) or not, why."""
+    from secops.sigma.report import import_sigma, summary
+
+    loaded = import_sigma(paths, overlays)
+    stats = summary(loaded.verdicts)
+    if as_json:
+        echo_json({"summary": stats, "rules": [v.to_dict() for v in loaded.verdicts]})
+        return
+    table = Table(title=f"Sigma rules: {stats['supported']}/{stats['rules']} supported")
+    for col in ("status", "id", "title", "runs as", "logsource", "reason"):
+        table.add_column(col, overflow="fold")
+    style = {"supported": "green", "unsupported": "yellow", "invalid": "red", "disabled": "dim"}
+    for v in sorted(loaded.verdicts, key=lambda v: (v.status, v.file or "", v.title)):
+        status = f"[{style.get(v.status, '')}]{v.status}[/]"
+        table.add_row(status, v.id, v.title, v.runs_as or "", v.logsource or "", v.reason or "")
+    out().print(table)
+    for r in stats["top_reasons"]:
+        err().print(f"{r['rules']:>5}  {r['reason']}")
 
 
 COMMANDS = [rules]

@@ -128,7 +128,9 @@ class Compiler:
 
     def _field(self, name: str) -> None:
         if not self.allow(name):
-            raise Unsupported(f"field '{name}' has no mapping to our events")
+            raise Unsupported(
+                f"field '{name}' has no mapping to our events (see secops/sigma/mapping.yaml)"
+            )
         self.fields.add(name)
 
     def _leaf(self, name: str, value: object) -> Mask:

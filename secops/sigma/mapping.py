@@ -32,6 +32,7 @@ class LogsourceEntry:
     fields: MappingT[str, str] = field(default_factory=dict)
     values: MappingT[str, MappingT[str, str]] = field(default_factory=dict)
     prefix: str | None = None
+    known: frozenset[str] = frozenset()  # with a prefix: the names our events carry
 
     def matches(self, ls: SigmaLogSource) -> bool:
         return all((getattr(ls, k) or "").lower() == str(v).lower() for k, v in self.match.items())
@@ -40,7 +41,9 @@ class LogsourceEntry:
         """May a mapped field name appear in a rule of this logsource?"""
         if name in KNOWN_FIELDS or name in self.fields.values():
             return True
-        return bool(self.prefix and name.startswith(self.prefix))
+        if not self.prefix or not name.startswith(self.prefix):
+            return False
+        return not self.known or name[len(self.prefix) :] in self.known
 
 
 #: rules without a (known) logsource: fields must be ECS columns already.
@@ -119,6 +122,7 @@ def _load(path: str) -> Mapping:
             fields={str(k): str(v) for k, v in (e.get("fields") or {}).items()},
             values={str(k): dict(v) for k, v in (e.get("values") or {}).items()},
             prefix=e.get("prefix"),
+            known=frozenset(str(k) for k in e.get("known") or ()),
         )
         for e in doc.get("logsources") or []
     )

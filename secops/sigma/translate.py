@@ -77,7 +77,9 @@ class Compiled:
         else:
             mapped = name
         if not self.entry.allows(mapped):
-            raise Unsupported(f"field '{name}' has no mapping to our events")
+            raise Unsupported(
+                f"field '{name}' has no mapping to our events (see secops/sigma/mapping.yaml)"
+            )
         return mapped
 
 
@@ -102,7 +104,7 @@ def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
                 raise
             raise Unsupported(
                 f"logsource {_describe(ls)} is not produced by our collectors "
-                f"(mapped: {'; '.join(mapping.describe())}) and {exc}"
+                f"(see secops/sigma/mapping.yaml) and {exc}"
             ) from None
     return _compile(rule, entry, mapping)
 

@@ -1,0 +1,65 @@
+"""Shared helpers for the Sigma tests: load Sigma YAML text, build event frames."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from secops.correlate import correlate
+from secops.examples import expand
+from secops.normalise import iter_events
+from secops.sigma.load import SigmaLoad, load_sigma
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SIGMA = DATA / "sigma-rules"
+DATASETS = DATA / "security-datasets" / "lateral_movement"
+needs_data = pytest.mark.skipif(
+    not SIGMA.is_dir() or not DATASETS.is_dir(),
+    reason=f"shared test data not found at {DATA.resolve()} (../shared/data next to the repo)",
+)
+
+
+def load_text(tmp_path: Path, text: str, name: str = "rule.yml", **kw: Any) -> SigmaLoad:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return load_sigma([path], **kw)
+
+
+def frame(events: list[dict[str, Any]]) -> pd.DataFrame:
+    """Abbreviated events (flat ECS keys, `repeat`/`every`/`vary` as in rule examples)."""
+    return expand(events)
+
+
+def parsed(tmp_path: Path, lines: list[str], name: str = "input.log") -> pd.DataFrame:
+    """Raw lines through the real collectors (secops.normalise), `message` kept."""
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return pd.concat(list(iter_events([str(path)], year=2026)), ignore_index=True)
+
+
+def windows(tmp_path: Path, docs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Windows events as NXLog-style JSON lines through the winlog collector."""
+    base = {
+        "Channel": "Security",
+        "SourceName": "Microsoft-Windows-Security-Auditing",
+        "Hostname": "WORKSTATION6.theshire.local",
+        "@timestamp": "2026-11-20T10:00:00Z",
+    }
+    lines = [json.dumps({**base, **d}) for d in docs]
+    return parsed(tmp_path, lines, "windows.json")
+
+
+def fired(load: SigmaLoad, events: pd.DataFrame) -> dict[str, list[int]]:
+    """Rule title -> sorted frame rows of the evidence of every candidate."""
+    out: dict[str, list[int]] = {}
+    for c in correlate(events, load.rules):
+        out.setdefault(c.rule.title, []).extend(int(r) for r in c.rows)
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def verdicts(load: SigmaLoad) -> dict[str, Any]:
+    return {v.title or v.id: v for v in load.verdicts}
