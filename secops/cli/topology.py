@@ -169,4 +169,63 @@ def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
     _out().print(table)
 
 
+@topology.command("map", epilog=EXIT_HELP)
+@TOPOLOGY_OPTION
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the map: .svg, .png or .html (self-contained).",
+)
+@click.option(
+    "--findings/--no-findings",
+    "with_findings",
+    default=False,
+    help="Colour assets by their worst open finding and draw attack paths (local store).",
+)
+@click.option("--since", help="With --findings: findings that ended after this (24h, 7d, ISO).")
+@click.option(
+    "--max-per-zone",
+    type=click.IntRange(1, 200),
+    default=12,
+    show_default=True,
+    help="Assets drawn per zone; the rest collapse into '+N more'.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="SECOPS_DATA_DIR",
+    help="Local store directory (env SECOPS_DATA_DIR).",
+)
+@click.pass_context
+def draw_map(
+    ctx: click.Context,
+    topology_path: str,
+    out_path: str,
+    with_findings: bool,
+    since: str | None,
+    max_per_zone: int,
+    data_dir: str | None,
+) -> None:
+    """Draw zones, assets, allowed paths and (with --findings) the attacks on them."""
+    from pathlib import Path
+
+    from secops.cli.common import config
+    from secops.cli.findings import _since
+    from secops.sink import LocalStore
+    from secops.topology.map import render
+
+    fmt = Path(out_path).suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png", "html"):
+        raise click.BadParameter("write .svg, .png or .html", param_hint="--out")
+    topo = load_topology(topology_path)
+    docs: list[dict[str, Any]] = []
+    if with_findings:
+        store = LocalStore(data_dir or config(ctx).data_dir)
+        docs = store.query(since=_since(since))
+    Path(out_path).write_bytes(render(topo, docs, fmt, max_per_zone=max_per_zone))
+    click.echo(f"wrote {out_path} ({topo.summary()}; {len(docs)} open findings drawn)", err=True)
+
+
 COMMANDS = [topology]

@@ -1,7 +1,8 @@
 """Per-rule health from the analysts' verdicts: volume, share false positive, precision, time to ack.
 
 precision = resolved / (resolved + false_positive): of the findings an analyst closed with a
-verdict, how many were real. Duplicates count in the volume but are no verdict on the rule.
+verdict, how many were real. Duplicates count in the volume but are no verdict on the rule. A
+finding marked false positive stays one after its exception starts cutting it.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def rule_health(docs: Iterable[dict[str, Any]]) -> list[RuleHealth]:
     for doc in docs:
         rule, fi = doc["rule"]["id"], doc["finding"]
         h = rows.setdefault(rule, RuleHealth(rule))
-        if fi.get("suppressed"):
-            h.cut += 1
+        if fi.get("suppressed") and fi.get("status", "open") == "open":
+            h.cut += 1  # cut before anyone looked; a verdict counts even once an exception cuts it
             continue
         h.raised += 1
         status = fi.get("status", "open")

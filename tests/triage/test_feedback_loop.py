@@ -114,3 +114,37 @@ def test_scope_edit_must_still_match(story: Path, tmp_path: Path) -> None:
     assert "accepted" in out
     (written,) = exc_dir.iterdir()
     assert yaml.safe_load(written.read_text())["scope"] == {"source.subnet": "10.20.0.0/16"}
+
+
+def test_on_the_bundled_sample_only_the_lookalike_changes(tmp_path: Path) -> None:
+    """The bundled sample plus one known-good look-alike that comes through: ws-alice's
+    inventory scan of web01 (ws-alice is not tagged as a scanner)."""
+    import shutil
+
+    from tests.helpers import REPO
+    from tests.triage.conftest import scan
+
+    sample = REPO / "samples" / "logs"
+    if not sample.is_dir():
+        import pytest
+
+        pytest.skip("the bundled sample (samples/logs) is not there")
+    logs = tmp_path / "logs"
+    shutil.copytree(sample, logs)
+    (logs / "web01" / "kern-inventory.log").write_text(scan("10.20.1.15", 2, 30))
+    data, exc_dir = tmp_path / "data", tmp_path / "exceptions"
+    exc_dir.mkdir()
+    before = correlate(logs, data, exc_dir)
+    lookalike = [f for f in before.values() if f["source.ip"] == "10.20.1.15"]
+    assert len(lookalike) == 1 and not lookalike[0]["suppressed"]
+    fid = lookalike[0]["id"]
+    invoke(
+        "findings", "false-positive", fid, "--note", "inventory scan", "--accept",
+        "--exceptions", str(exc_dir), "--data-dir", str(data),
+    )  # fmt: skip
+    (written,) = exc_dir.iterdir()
+    after = correlate(logs, data, exc_dir)
+    assert after[fid]["reason"] == f"exception:{written.stem}"
+    assert {k: v for k, v in after.items() if k != fid} == {
+        k: v for k, v in before.items() if k != fid
+    }
