@@ -48,7 +48,7 @@ EXTRA = [
     "suricata.eve.alert.severity",
 ]
 _RELATIVE = re.compile(r"^(\d+)([smhdw])$")
-_KQL_OPS = re.compile(r"\s+(and|or|not)\s+", re.IGNORECASE)
+_KQL_OPS = re.compile(r"(?<!\S)(and|or|not)(?=\s)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def user_query(text: str) -> dict[str, Any]:
         except ValueError as exc:
             raise CollectError(f"--query is not valid JSON: {exc}") from None
         return doc.get("query", doc) if isinstance(doc, dict) else {"match_all": {}}
-    lucene = _KQL_OPS.sub(lambda m: f" {m.group(1).upper()} ", text)
+    lucene = _KQL_OPS.sub(lambda m: m.group(1).upper(), text)
     return {"query_string": {"query": lucene, "default_operator": "AND"}}
 
 
@@ -157,6 +157,9 @@ def to_events(
     frame = _first_of_lists(frame)
     shape = _shape(frame)
     frame = _map(frame, shape)
+    # mixed ISO forms (with and without fractions) in one page: parse each, never infer one
+    stamps = _col(frame, "@timestamp")
+    frame["@timestamp"] = pd.to_datetime(stamps, utc=True, errors="coerce", format="ISO8601")
     events = conform(frame)
     bad = (shape == "unknown") | events["@timestamp"].isna()
     _record(hits, frame, shape, bad, report, dead_letter)
@@ -189,7 +192,7 @@ def _shape(frame: pd.DataFrame) -> pd.Series:
     module = dataset.where(dataset.notna(), "").astype(str)
     auth = module.eq("system.auth") | _col(frame, "system.auth.ssh.event").notna()
     auth |= _col(frame, "system.auth.sudo.command").notna()
-    suricata = module.str.startswith("suricata") | _col(frame, "suricata.eve.event_type").notna()
+    suricata = module.eq("suricata.eve") | _col(frame, "suricata.eve.event_type").notna()
     has_action = _col(frame, "event.action").notna()
     shape = pd.Series("unknown", index=frame.index, dtype=object)
     shape[has_action] = "ecs"
@@ -269,7 +272,10 @@ def _suricata(frame: pd.DataFrame, rows: pd.Series) -> None:
         ("rule.category", "category"),
         ("event.severity", "severity"),
     ):
-        _set(frame, alert & _col(frame, ecs).isna(), ecs, _col(frame, f"suricata.eve.alert.{eve}"))
+        value = _col(frame, f"suricata.eve.alert.{eve}")
+        if eve == "signature_id":  # a number with gaps comes back as float: 2024001.0
+            value = pd.to_numeric(value, errors="coerce").astype("Int64").astype("string")
+        _set(frame, alert & _col(frame, ecs).isna(), ecs, value)
     proto = known & _col(frame, "network.protocol").isna()
     _set(frame, proto, "network.protocol", _col(frame, "suricata.eve.app_proto"))
     _set(frame, known, "event.outcome", "unknown")
