@@ -13,6 +13,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -62,15 +63,23 @@ def iter_batches(inputs: list[str], batch_lines: int = 250_000) -> Iterator[Line
             yield from _batches(path, stream, max(1, batch_lines))
 
 
-def _open(path: str) -> BinaryIO:
+@contextmanager
+def _open(path: str) -> Iterator[BinaryIO]:
+    """The input as a binary stream, gunzipped when it starts with the gzip magic bytes."""
     try:
-        raw: BinaryIO = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+        raw = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise CollectError(f"cannot read input: {exc.strerror}", file=path) from exc
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
-    return buffered  # type: ignore[return-value]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
+    try:
+        if buffered.peek(2)[:2] == GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
+                yield unzipped  # type: ignore[misc]
+        else:
+            yield buffered  # type: ignore[misc]
+    finally:
+        if path != STDIN:
+            raw.close()
 
 
 def _batches(path: str, stream: BinaryIO, batch_lines: int) -> Iterator[LineBatch]:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from secops.normalise.definitions import Template
 
 _HEX = pa.array([f"{i:02x}" for i in range(256)], pa.string())
-_KEYS = ("secops-event-id1", "secops-event-id2")
+_KEY = "secops-event-id1"
 
 
 class EventIds:
@@ -27,13 +27,14 @@ class EventIds:
 
     def ids(self, path: str, raw: pa.Array) -> pa.Array:
         texts = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=object)
-        words = [pd.util.hash_array(texts, hash_key=k) for k in _KEYS]
-        occurrence = self._occurrences(path, pd.Series(words[0]))
-        mixed = [
-            pd.util.hash_pandas_object(pd.DataFrame({"h": w, "o": occurrence}), index=False)
-            for w in words
+        line_hash = pd.util.hash_array(texts, hash_key=_KEY)
+        occurrence = self._occurrences(path, pd.Series(line_hash))
+        # two 64-bit words: the column order changes the mix, so one string hash serves both
+        words = [
+            pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
+            for cols in ({"h": line_hash, "o": occurrence}, {"o": occurrence, "h": line_hash})
         ]
-        return _hex(np.stack([m.to_numpy() for m in mixed], axis=1))
+        return _hex(np.stack(words, axis=1))
 
     def _occurrences(self, path: str, h: pd.Series) -> np.ndarray:
         prior = self._seen.get(path, pd.Series(dtype="int64"))

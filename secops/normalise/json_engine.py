@@ -143,10 +143,14 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
     options = pj.ReadOptions(block_size=max(1 << 20, len(data) + 1))
     try:
         table = pj.read_json(io.BytesIO(data), read_options=options)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        while any(pa.types.is_struct(f.type) for f in table.schema):
+            table = table.flatten()
+        table = table.combine_chunks()
+        for col in table.columns:
+            if not pa.types.is_primitive(col.type) and not pa.types.is_string(col.type):
+                _scalar_text(col.combine_chunks())  # odd shapes (lists of nulls) fail here
+    except pa.ArrowException:
         return None
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
     if table.num_rows != len(lines):
         return None
     if tz != "UTC" and any(pa.types.is_timestamp(f.type) for f in table.schema):

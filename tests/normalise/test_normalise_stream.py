@@ -94,3 +94,40 @@ def test_arbitrary_bytes_never_raise(tmp_path_factory, data: bytes, lines: list[
     frames = list(iter_events([str(path)], report=report, dead_letter=path.with_suffix(".dead")))
     assert report.lines_read == report.parsed + report.dead_lettered + report.blank
     assert sum(len(f) for f in frames) == report.parsed
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_json_objects = st.dictionaries(
+    st.sampled_from(["event_type", "@timestamp", "timestamp", "src_ip", "src_port", "event", "x"]),
+    _json_values,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(objects=st.lists(_json_objects, min_size=1, max_size=30))
+def test_arbitrary_json_objects_never_raise(tmp_path_factory, objects: list[dict]) -> None:
+    path = tmp_path_factory.mktemp("json") / "eve.json"
+    path.write_text("".join(json.dumps(o) + "\n" for o in objects))
+    report = ParseReport()
+    frames = list(iter_events([str(path)], report=report))
+    assert report.lines_read == len(objects) == report.parsed + report.dead_lettered
+    assert sum(len(f) for f in frames) == report.parsed
+
+
+def test_json_times_follow_tz_only_when_naive(run_lines) -> None:
+    lines = [
+        json.dumps({"event_type": "flow", "timestamp": "2026-11-20T10:00:00"}),
+        json.dumps({"event_type": "flow", "timestamp": "2026-11-20T10:00:00+0000"}),
+        json.dumps({"@timestamp": "2026-11-20T10:00:00Z", "event": {"action": "x"}}),
+    ]
+    events, _ = run_lines(lines, tz="Europe/Berlin")
+    assert list(events["@timestamp"].dt.hour) == [9, 10, 10]
