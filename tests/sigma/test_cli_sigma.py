@@ -1,0 +1,69 @@
+"""`secops rules import-sigma|list|validate|test` with Sigma rules, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from secops.cli.main import cli
+from tests.helpers import REPO
+from tests.sigma.conftest import SIGMA, needs_data
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@needs_data
+def test_import_sigma_json_reports_every_rule():
+    res = invoke("rules", "import-sigma", str(SIGMA / "sigmahq"), "--json")
+    assert res.exit_code == 0
+    report = json.loads(res.stdout)
+    by_id = {r["id"]: r for r in report["rules"]}
+    smb = by_id["b210394c-ba12-4f89-9117-44a2464b9511"]
+    assert (smb["status"], smb["runs_as"], smb["logsource"]) == (
+        "supported",
+        "match",
+        "windows-security",
+    )
+    zeek = by_id["f1b3a22a-45e6-4004-afb5-4291f9c21166"]
+    assert zeek["status"] == "unsupported" and "zeek" in zeek["reason"]
+    summary = report["summary"]
+    assert summary["rules"] == 16 and summary["supported"] == 9 and summary["unsupported"] == 7
+    assert summary["top_reasons"][0] == {
+        "reason": "Sigma v1 aggregation in the condition",
+        "rules": 4,
+    }
+
+
+@needs_data
+def test_import_sigma_table_and_overlay():
+    overlay = REPO / "rules" / "sigma" / "overlay.yaml"
+    res = invoke(
+        "rules", "import-sigma", str(SIGMA / "sigmahq" / "rules"), "--overlay", str(overlay)
+    )
+    assert res.exit_code == 0
+    assert "supported" in res.stdout and "disabled" in res.stdout  # Cleartext Protocol Usage
+
+
+def test_validate_fails_on_an_unsupported_rule(tmp_path):
+    (tmp_path / "zeek.yml").write_text(
+        "title: Z\nid: 4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41\nlogsource: {product: zeek, service: dns}\n"
+        "detection: {sel: {query: x}, condition: sel}\n"
+    )
+    res = CliRunner().invoke(cli, ["rules", "validate", str(tmp_path)])
+    assert res.exit_code == 78
+    assert "zeek.yml" in res.stderr and "unsupported Sigma rule" in res.stderr
+    assert "logsource product=zeek service=dns" in res.stderr
+
+
+def test_list_and_test_work_for_the_shipped_sigma_rules():
+    folder = str(REPO / "rules" / "sigma")
+    listed = json.loads(invoke("rules", "list", folder, "--json").stdout)
+    assert {r["type"] for r in listed} == {"match", "sequence", "distinct", "temporal"}
+    res = invoke("rules", "test", folder, "--json")
+    assert res.exit_code == 0
+    results = json.loads(res.stdout)
+    assert results and all(r["ok"] for r in results)
+    assert {r["expect"] for r in results} == {"raised", "none", "cut"}
