@@ -116,6 +116,18 @@ def test_base64_and_base64offset(tmp_path):
     assert rows(tmp_path, "s: {message|base64|contains: AB}\ncondition: s", events2) == [0]
 
 
+def test_utf16_base64offset(tmp_path):
+    encoded = base64.b64encode("x Invoke-Mimikatz -x".encode("utf-16le")).decode()
+    events = [
+        {"@timestamp": "2026-11-20T10:00:00Z", "process.command_line": f"powershell -e {encoded}"},
+        {"@timestamp": "2026-11-20T10:00:01Z", "process.command_line": "powershell -e AAAA"},
+    ]
+    detection = (
+        "s: {process.command_line|wide|base64offset|contains: Invoke-Mimikatz}\ncondition: s"
+    )
+    assert rows(tmp_path, detection, events) == [0]
+
+
 def test_expand_uses_placeholders_from_the_overlay(tmp_path):
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text("overlay: sigma\nplaceholders: {admins: [alice, Administrator]}\n")
