@@ -121,16 +121,42 @@ def list_findings(
 
 @findings.command(epilog=EXIT_HELP)
 @click.argument("finding_id")
+@click.option(
+    "--events",
+    "with_events",
+    is_flag=True,
+    help="Also show the evidence events, re-read by event.id from --input (or config inputs).",
+)
+@click.option("--input", "-i", "inputs", multiple=True, help="Logs to find the events in.")
+@click.option("--year", type=int, help="Year for syslog lines without one (as for correlate).")
 @DATA_DIR
 @JSON_OPTION
 @click.pass_context
-def show(ctx: click.Context, finding_id: str, data_dir: str | None, as_json: bool) -> None:
-    """Explain one finding: evidence, topology answers, risk factors, runbook (id or unique prefix)."""
-    doc = LocalStore(data_dir or config(ctx).data_dir).get(finding_id)
+def show(
+    ctx: click.Context,
+    finding_id: str,
+    with_events: bool,
+    inputs: tuple[str, ...],
+    year: int | None,
+    data_dir: str | None,
+    as_json: bool,
+) -> None:
+    """Explain one finding: evidence, topology answers, risk factors, runbook, triage (id or
+    unique prefix)."""
+    cfg = config(ctx)
+    doc = LocalStore(data_dir or cfg.data_dir).get(finding_id)
     if doc is None:
         raise SecopsError(
             f"no finding with id or unique prefix '{finding_id}' (see 'secops findings list --all')"
         )
+    if with_events:
+        from secops.triage.evidence import evidence_events
+
+        sources = list(inputs) or cfg.inputs
+        if not sources:
+            raise click.UsageError("--events needs --input (or 'inputs' in secops.yaml)")
+        found = evidence_events(doc, sources, year=year or cfg.year, tz=cfg.tz)
+        doc["finding"]["evidence"]["events"] = found
     if as_json:
         echo_json(doc)
         return
@@ -162,12 +188,35 @@ def explain(doc: dict[str, Any]) -> None:
         f"[bold]Evidence[/]: {ev['count']} events {ev.get('steps') or ''}; ids: {', '.join(ev['event_ids'][:10])}"
         + (" ..." if len(ev["event_ids"]) > 10 else "")
     )
+    if "events" in ev:
+        _events(ev["events"], ev["count"])
     rel = doc.get("related", {})
     console.print(
         f"[bold]Related[/]: ip {rel.get('ip', [])[:10]} user {rel.get('user', [])[:10]} hosts {rel.get('hosts', [])[:10]}"
     )
     console.print(Panel(fi.get("runbook", ""), title="Runbook"))
     _triage(fi)
+
+
+def _events(events: list[dict[str, Any]], count: int) -> None:
+    table = Table(title=f"Evidence events ({len(events)} of {count} found)", title_justify="left")
+    for col in ("time", "host", "action", "outcome", "source", "destination", "user", "message"):
+        table.add_column(col, overflow="fold")
+    for e in events[:50]:
+        dst = e.get("destination.ip") or ""
+        if dst and e.get("destination.port"):
+            dst += f":{e['destination.port']}"
+        table.add_row(
+            (e.get("@timestamp") or "")[:19],
+            e.get("host.name") or "",
+            e.get("event.action") or "",
+            e.get("event.outcome") or "",
+            e.get("source.ip") or "",
+            dst,
+            e.get("user.name") or "",
+            (e.get("message") or e.get("rule.name") or "")[:160],
+        )
+    out().print(table)
 
 
 def _triage(fi: dict[str, Any]) -> None:
