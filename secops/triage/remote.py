@@ -2,12 +2,14 @@
 
 Only the protocol lives here: any sink-like object with `update(finding_id, partial_doc)`.
 The Elasticsearch sink is another module's (`secops.sink.elasticsearch`); it is used only when
-that module exists and an Elasticsearch URL is configured (`es: {url: ...}` in secops.yaml).
+that module exists and an Elasticsearch URL is configured (`es: {urls: ...}` in secops.yaml, or
+SECOPS_ES_URL).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any, Protocol
 
 
@@ -25,7 +27,8 @@ def push_update(sink: Updatable | None, finding_id: str, partial_doc: dict[str, 
 
 def remote_sink(es_config: dict[str, Any] | None) -> Updatable | None:
     """The Elasticsearch sink when `secops.sink.elasticsearch` exists and a URL is configured."""
-    if not es_config or not (es_config.get("url") or es_config.get("urls")):
+    configured = (es_config or {}).get("url") or (es_config or {}).get("urls")
+    if not (configured or os.environ.get("SECOPS_ES_URL")):
         return None
     try:
         module = importlib.import_module("secops.sink.elasticsearch")

@@ -36,3 +36,7 @@ def story(tmp_path: Path) -> Path:
         "".join(AUTH.format(s=i * 4, pid=100 + i, port=40000 + i) for i in range(12))
     )
     return logs
+
+
+# the real-Elasticsearch fixtures (SECOPS_TEST_ES_URL, started by `make test`)
+from tests.es.conftest import es_client, es_url  # noqa: E402, F401
