@@ -78,13 +78,15 @@ def load_sigma(
             out.errors.append(exc)
     mapping = (mapping or load_mapping()).with_vars(overlay.placeholders)
     parsed = _parse(files, out)
-    rules = [r for r in parsed if isinstance(r, (SigmaRule, SigmaCorrelationRule))]
+    rules: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
+        r for r in parsed if isinstance(r, (SigmaRule, SigmaCorrelationRule))
+    ]
     filters = [r for r in parsed if isinstance(r, SigmaFilter)]
     collection = SigmaCollection(rules, collect_filters=True, resolve_references=False)
     if filters:
         collection.apply_filters(filters)
-    for f in filters:
-        out.verdicts.append(_verdict(f, "filter", "supported", runs_as="meta-filter"))
+    for filt in filters:
+        out.verdicts.append(_verdict(filt, "filter", "supported", runs_as="meta-filter"))
     _translate(collection, mapping, overlay, out)
     return out
 
@@ -160,7 +162,7 @@ def _resolve(collection: SigmaCollection, out: SigmaLoad) -> tuple[set[int], set
             broken.add(id(r))
             continue
         if not r.generate:
-            quiet.update(id(ref.rule) for ref in r.rules or () if ref.rule is not None)
+            quiet.update(id(ref.rule) for ref in r.referenced_rules if ref.rule is not None)
     return quiet, broken
 
 

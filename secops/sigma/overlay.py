@@ -123,7 +123,7 @@ def _entry(item: Any, file: str) -> OverlayEntry:
         raise RuleError("an overlay entry needs 'id' or 'tag'", file, line)
     severity = item.get("severity")
     if severity is not None and severity not in SEVERITIES:
-        raise RuleError(f"severity must be one of {', '.join(SEVERITIES)}", *item.where("severity"))
+        raise RuleError(f"severity must be one of {', '.join(SEVERITIES)}", file, line)
     confidence = _confidence(item, file) if "confidence" in item else None
     return OverlayEntry(
         id=str(item["id"]) if item.get("id") else None,

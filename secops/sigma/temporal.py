@@ -1,5 +1,7 @@
 """The `temporal` detector (Sigma `temporal`, unordered): within `window_ms`, events of at
-least `threshold` different steps (default: all) occur for one key, in any order.
+least `threshold` different steps (default: all) occur for one key, in any order; or, for a
+Sigma extended condition (`rule_a and not rule_b`), the boolean expression over "step seen in
+the trailing window" holds at an event.
 
 Each step's events are keyed on its own `by` fields (Sigma aliases may name different columns
 per rule). For every event, a grouped forward fill gives the last time each step was seen for
@@ -9,7 +11,8 @@ for the other detectors (sessions of one key whose gaps stay within the window).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +23,15 @@ from secops.correlate.rule import Rule
 from secops.correlate.sequence import _SEP, _keys
 
 _NO_TIME = np.iinfo(np.int64).min // 2
+#: step id -> "seen for this key within the window, at this event" -> fires?
+Presence = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TemporalRule(Rule):
+    """A temporal rule with a boolean condition over its steps (Sigma extended conditions)."""
+
+    presence: Presence | None = None
 
 
 def _step_rows(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
@@ -41,11 +53,15 @@ def detect_temporal(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
     codes, uniques = pd.factorize(df["k"])
     df["code"] = codes
     df = df.sort_values(["code", "t", "row"], kind="stable").reset_index(drop=True)
-    seen = np.zeros(len(df), dtype=np.int64)
-    for i in range(len(rule.steps)):
+    seen: dict[str, np.ndarray] = {}
+    for i, step in enumerate(rule.steps):
         last = df["t"].where(df["s"] == i).groupby(df["code"]).ffill()
-        seen += (last.notna() & (df["t"] - last <= rule.window_ms)).to_numpy()
-    fire = seen >= rule.threshold
+        seen[step.id] = (last.notna() & (df["t"] - last <= rule.window_ms)).to_numpy()
+    presence = getattr(rule, "presence", None)
+    if presence is not None:
+        fire = presence(seen)
+    else:
+        fire = np.sum(list(seen.values()), axis=0) >= rule.threshold
     keys = [tuple(str(u).split(_SEP)) for u in uniques]
     found = _episodes(
         rule,

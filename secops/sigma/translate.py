@@ -18,10 +18,14 @@ from typing import Any
 
 import numpy as np
 from sigma.correlations import (
+    CorrelationConditionAND,
+    CorrelationConditionNOT,
+    CorrelationConditionOR,
     SigmaCorrelationCondition,
     SigmaCorrelationConditionOperator,
     SigmaCorrelationRule,
     SigmaCorrelationType,
+    SigmaExtendedCorrelationCondition,
     SigmaRuleReference,
 )
 from sigma.exceptions import SigmaConditionError, SigmaError
@@ -31,6 +35,7 @@ from secops.correlate.conditions import Condition, _all, _any
 from secops.correlate.rule import Rule, Step, Threat
 from secops.sigma.compile import Compiler, Unsupported, _regex_mask
 from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
+from secops.sigma.temporal import Presence, TemporalRule
 
 LEVELS = {
     "informational": "low",
@@ -206,22 +211,25 @@ def correlation_rule(rule: SigmaCorrelationRule, compiled: dict[int, Compiled]) 
     kind = rule.type
     window = rule.timespan.seconds * 1000
     if kind in (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT):
-        bases = [_base(ref, compiled, kind) for ref in rule.rules or ()]
+        bases = [_base(ref, compiled, kind) for ref in rule.referenced_rules]
         by = _same_group_by(rule, bases)
         cond = _or_conditions([b.filter for _, b in bases])
         kw: dict[str, Any] = {"threshold": _at_least(rule.condition, kind.name.lower())}
         if kind == SigmaCorrelationType.VALUE_COUNT:
-            fieldref = rule.condition.fieldref
+            fieldref = getattr(rule.condition, "fieldref", None)
             if not isinstance(fieldref, str):
                 raise Unsupported("value_count needs one 'field' in its condition")
             kw["field"] = _one({b.field(fieldref) for _, b in bases}, "the value_count field")
         rtype = "threshold" if kind == SigmaCorrelationType.EVENT_COUNT else "distinct"
         return Rule(type=rtype, filter=cond, group_by=by, window_ms=window, **kw, **meta(rule))
     if kind in (SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED):
-        steps = tuple(_step(rule, ref, compiled) for ref in rule.rules or ())
+        steps = tuple(_step(rule, ref, compiled) for ref in rule.referenced_rules)
         if not rule.group_by:
             raise Unsupported(f"{kind.name.lower()} without group-by")
+        extended = isinstance(rule.condition, SigmaExtendedCorrelationCondition)
         if kind == SigmaCorrelationType.TEMPORAL_ORDERED:
+            if extended:
+                raise Unsupported("temporal_ordered with an extended (boolean) condition")
             return Rule(
                 type="sequence",
                 steps=steps,
@@ -229,13 +237,18 @@ def correlation_rule(rule: SigmaCorrelationRule, compiled: dict[int, Compiled]) 
                 window_ms=window,
                 **meta(rule),
             )
-        need = _temporal_need(rule, len(steps))
-        return Rule(
+        cond = rule.condition
+        presence = (
+            _presence(cond.parsed) if isinstance(cond, SigmaExtendedCorrelationCondition) else None
+        )
+        need = len(steps) if extended else _temporal_need(rule, len(steps))
+        return TemporalRule(
             type="temporal",
             steps=steps,
             group_by=tuple(rule.group_by),
             window_ms=window,
             threshold=need,
+            presence=presence,
             **meta(rule),
         )
     raise Unsupported(f"correlation type '{kind.name.lower()}' has no detector here")
@@ -304,13 +317,28 @@ def _step(rule: SigmaCorrelationRule, ref: SigmaRuleReference, compiled: dict) -
     if isinstance(target, SigmaCorrelationRule):
         if target.type != SigmaCorrelationType.EVENT_COUNT:
             raise Unsupported(f"a {target.type.name.lower()} correlation inside a temporal one")
-        inner = [_base(r, compiled, target.type) for r in target.rules or ()]
+        inner = [_base(r, compiled, target.type) for r in target.referenced_rules]
         by = _one({_group_fields(rule, ref, c) for _, c in inner}, "the group-by fields")
         count = _at_least(target.condition, "event_count")
         cond = _or_conditions([c.filter for _, c in inner])
         return Step(name, cond, by, count)
     _, c = _base(ref, compiled, rule.type)
     return Step(name, c.filter, _group_fields(rule, ref, c), 1)
+
+
+def _presence(node: Any) -> Presence:
+    """A Sigma extended condition tree -> a function of the per-step "seen" arrays."""
+    if isinstance(node, SigmaRuleReference):
+        name = str(node.reference)
+        return lambda seen: seen[name]
+    parts = [_presence(a) for a in node.args]
+    if isinstance(node, CorrelationConditionNOT):
+        return lambda seen: ~parts[0](seen)
+    if isinstance(node, CorrelationConditionAND):
+        return lambda seen: np.logical_and.reduce([p(seen) for p in parts])
+    if isinstance(node, CorrelationConditionOR):
+        return lambda seen: np.logical_or.reduce([p(seen) for p in parts])
+    raise Unsupported(f"extended condition element {type(node).__name__}")
 
 
 def _temporal_need(rule: SigmaCorrelationRule, n: int) -> int:

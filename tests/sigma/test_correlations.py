@@ -330,3 +330,40 @@ def test_shipped_sigma_rules_and_overlay_load_with_the_library():
     assert rules["bd4b47a5-e132-4e42-bb4e-f0f844ebfb6e"].type == "temporal"
     lateral = rules["94b4d599-3268-47ad-a83e-1d0920b2b28d"]
     assert {c.question for c in lateral.clauses} >= {"source_tag", "target_in_change_window"}
+
+
+def test_temporal_extended_condition(tmp_path):
+    rules = "---\n".join(
+        f"title: S{x}\nname: s_{x}\nlogsource: {{product: linux, service: sshd}}\n"
+        f"detection: {{sel: {{event.action: {a}}}, condition: sel}}\n"
+        for x, a in (("a", "ssh_invalid_user"), ("b", "ssh_login"), ("c", "ssh_probe"))
+    )
+    corr = """\
+title: Enumeration without probing
+id: 2f7b6c1d-9e8a-4b3c-8d2e-1f0a9b8c7d61
+correlation:
+    type: temporal
+    group-by: [src_ip]
+    timespan: 5m
+    condition: s_a and s_b and not s_c
+---
+"""
+    load = load_text(tmp_path, corr + rules)
+    [rule] = load.rules
+    assert rule.type == "temporal" and [s.id for s in rule.steps] == ["s_a", "s_b", "s_c"]
+
+    def ev(action, t, src="203.0.113.9"):
+        return {
+            "@timestamp": f"2026-11-20T10:0{t}:00Z",
+            "event.dataset": "sshd",
+            "event.action": action,
+            "source.ip": src,
+        }
+
+    assert list(fired(load, frame([ev("ssh_invalid_user", 0), ev("ssh_login", 1)])))
+    probed = [ev("ssh_probe", 0), ev("ssh_invalid_user", 1), ev("ssh_login", 2)]
+    assert fired(load, frame(probed)) == {}
+    ordered = load_text(
+        tmp_path, corr.replace("type: temporal", "type: temporal_ordered") + rules, "o.yml"
+    )
+    assert "extended" in ordered.verdicts[0].reason
