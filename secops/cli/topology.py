@@ -225,7 +225,8 @@ def draw_map(
         store = LocalStore(data_dir or config(ctx).data_dir)
         docs = store.query(since=_since(since))
     Path(out_path).write_bytes(render(topo, docs, fmt, max_per_zone=max_per_zone))
-    click.echo(f"wrote {out_path} ({topo.summary()}; {len(docs)} open findings drawn)", err=True)
+    shown = sum(d["finding"].get("status", "open") in ("open", "acknowledged") for d in docs)
+    click.echo(f"wrote {out_path} ({topo.summary()}; {shown} open findings)", err=True)
 
 
 COMMANDS = [topology]

@@ -208,7 +208,9 @@ def load_exceptions(path: str | Path | None) -> list[FindingException]:
             errors.append(e)
             continue
         if exc.id in seen:
-            errors.append(ContentError(f"duplicate id '{exc.id}' (first in {seen[exc.id]})", file))
+            errors.append(
+                ContentError(f"duplicate id '{exc.id}' (first in {seen[exc.id]})", str(file))
+            )
             continue
         seen[exc.id] = str(file)
         out.append(exc)

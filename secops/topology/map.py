@@ -235,7 +235,9 @@ def draw(model: MapModel, fmt: str = "svg", title: str | None = None) -> bytes:
             edge_color=[d["colour"] for _a, _b, d in attack.edges(data=True)],
             connectionstyle="arc3,rad=0.18", node_size=900,
         )  # fmt: skip
-    handles = [Patch(color=COLOURS[s], label=f"worst open finding: {s}") for s in SEVERITY_RANK]
+    handles: list[Any] = [
+        Patch(color=COLOURS[s], label=f"worst open finding: {s}") for s in SEVERITY_RANK
+    ]
     handles += [
         Patch(color=COLOURS[None], label="no open finding"),
         Patch(facecolor="white", edgecolor="#b8860b", linewidth=3, label="★ crown jewel"),
