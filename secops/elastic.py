@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secops.errors import ConfigError, SecopsError
@@ -78,6 +79,11 @@ class EsSettings:
                 doc[key] = env[var]
         if url:
             doc["urls"] = url
+        base = Path(file).resolve().parent if file else None
+        for key in ("ca_certs", "dead_letter"):  # relative to the config file, like its paths
+            if base and isinstance(config, Mapping) and isinstance(config.get(key), str):
+                if doc.get(key) == config[key]:
+                    doc[key] = str(base / config[key])
         return cls.from_dict(doc, file)
 
     @property

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from secops.elastic import client_errors, describe
 from secops.errors import CollectError
@@ -150,11 +151,9 @@ def to_events(
     hits: list[dict[str, Any]], report: ParseReport, dead_letter: str | Path | None = None
 ) -> pd.DataFrame:
     """Search hits -> a conformed events frame; unknown shapes counted and dead-lettered."""
-    frame = pd.json_normalize([h.get("_source", {}) for h in hits])
-    frame.index = pd.RangeIndex(len(frame))
+    frame = _frame([h.get("_source", {}) for h in hits])
     frame["_index"] = [h["_index"] for h in hits]
     frame["_id"] = [h["_id"] for h in hits]
-    frame = _first_of_lists(frame)
     shape = _shape(frame)
     frame = _map(frame, shape)
     # mixed ISO forms (with and without fractions) in one page: parse each, never infer one
@@ -165,6 +164,29 @@ def to_events(
     _record(hits, frame, shape, bad, report, dead_letter)
     keep = events.loc[~bad, EVENT_COLUMNS].reset_index(drop=True)
     return keep if len(keep) else empty_events()
+
+
+def _frame(sources: list[dict[str, Any]]) -> pd.DataFrame:
+    """Nested documents -> flat dotted columns, in Arrow (C) when the types agree."""
+    try:
+        table = pa.Table.from_struct_array(pa.array(sources))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        frame = pd.json_normalize(sources)  # one field with several JSON types
+        frame.index = pd.RangeIndex(len(frame))
+        return _first_of_lists(frame)
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    columns = {}
+    for name in table.column_names:
+        col = table[name].combine_chunks()
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            first = [v[0] if v else None for v in col.to_pylist()]  # ECS arrays: rare columns
+            columns[name] = pd.Series(first, dtype=object)
+        elif pa.types.is_null(col.type):
+            columns[name] = pd.Series([None] * len(col), dtype=object)
+        else:
+            columns[name] = pd.Series(col, dtype=pd.ArrowDtype(col.type))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(sources)))
 
 
 def _first_of_lists(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,6 +225,9 @@ def _shape(frame: pd.DataFrame) -> pd.Series:
 
 
 def _set(frame: pd.DataFrame, mask: pd.Series, col: str, value: Any) -> None:
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return
     if col not in frame.columns:
         frame[col] = pd.Series(None, index=frame.index, dtype=object)
     frame[col] = frame[col].astype(object)

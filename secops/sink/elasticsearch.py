@@ -78,6 +78,7 @@ class ElasticsearchSink:
         self.last = result = BulkResult()
         for start in range(0, len(docs), self.chunk_size):
             self._write_chunk(docs[start : start + self.chunk_size], result)
+        self._refresh()  # the next run's id lookup (a search) must see these
         if result.failures:
             self._dead_letter(result.failures, docs)
             shown = "; ".join(str(f) for f in result.failures[:5])
@@ -95,6 +96,12 @@ class ElasticsearchSink:
             raise self._unreachable(exc) from None
         if not exists:
             setup(self.client, self.alias)
+
+    def _refresh(self) -> None:
+        try:
+            self.client.indices.refresh(index=f"{self.alias}-*", ignore_unavailable=True)
+        except client_errors() as exc:
+            raise self._unreachable(exc) from None
 
     def _unreachable(self, exc: BaseException) -> SinkError:
         return SinkError(
@@ -119,7 +126,6 @@ class ElasticsearchSink:
                 max_backoff=max(self.settings.retry_backoff * 16, 1),
                 retry_on_status=RETRY_ITEM_STATUS,
                 raise_on_error=False,
-                refresh="wait_for",
             ):
                 info = item.get("index", {})
                 if ok:

@@ -191,3 +191,17 @@ def test_findings_list_from_es_matches_the_local_store(es_url, alias):
         )
         assert [f["id"] for f in remote] == [f["id"] for f in local], extra
         assert local
+
+
+def test_config_file_es_settings(es_url, es_client, alias, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secops.yaml").write_text(
+        f"es:\n  urls: [{es_url}]\n  index: {alias}\n  dead_letter: rejected.jsonl\n  retries: 1\n"
+    )
+    monkeypatch.delenv("SECOPS_ES_URL", raising=False)
+    res = invoke("correlate", *sample_args(), "--json")
+    assert res.exit_code == 0, res.stderr
+    assert count(es_client, alias) == len(json.loads(res.stdout)["findings"])
+    (tmp_path / "secops.yaml").write_text(f"es:\n  urls: [{es_url}]\n  pasword: x\n")
+    res = CliRunner().invoke(cli, ["es", "status"])
+    assert res.exit_code == 78 and "unknown es setting(s) pasword" in res.stderr
