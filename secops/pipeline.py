@@ -68,11 +68,14 @@ def read_events(
     now: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
     sources: Iterable[pd.DataFrame] = (),
+    keep: Iterable[str] = (),
 ) -> pd.DataFrame:
     """collect + normalise: every input into one events frame (heavy text columns dropped).
 
     `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
+    `keep` names heavy columns the rules read (e.g. `message` for Sigma keyword rules).
     """
+    heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
     frames = []
     batches = (
         iter_events(
@@ -88,12 +91,19 @@ def read_events(
         else iter(())
     )
     for batch in chain(batches, sources):
-        frames.append(batch.drop(columns=[c for c in HEAVY_COLUMNS if c in batch.columns]))
+        frames.append(batch.drop(columns=[c for c in heavy if c in batch.columns]))
         if on_batch:
             on_batch(len(batch))
     if not frames:
-        return empty_events().drop(columns=list(HEAVY_COLUMNS))
+        return empty_events().drop(columns=heavy)
     return pd.concat(frames, ignore_index=True)
+
+
+def rule_columns(rules: list[Rule]) -> set[str]:
+    """Every column a rule's conditions read (filter, followed_by, sequence steps)."""
+    conds = [c for r in rules for c in (r.filter, r.followed_by) if c is not None]
+    conds += [s.filter for r in rules for s in r.steps]
+    return {f for c in conds for f in c.fields}
 
 
 def detect(
@@ -147,6 +157,7 @@ def run(
         now=now,
         on_batch=on_batch,
         sources=sources,
+        keep=rule_columns(rules),
     )
     clock.lap("read+parse")
     findings = detect(events, rules, topology, clock, exceptions, now)
