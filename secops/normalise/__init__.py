@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from secops.collect import iter_batches
+from secops.errors import ConfigError
 from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
 from secops.normalise.definitions import ParserDef, PatternDef
 from secops.normalise.events import EventIds
@@ -57,11 +58,22 @@ def iter_events(
     report = report if report is not None else ParseReport()
     if dead_letter is not None:
         report.dead_letter_path = str(dead_letter)
+        _writable(Path(dead_letter))
     ids = EventIds()
     for batch in iter_batches(inputs, batch_lines=min(batch_lines, WORK_LINES)):
         result = normalise_batch(batch, registry, opts, ids)
         _record(result, batch.path, report, dead_letter)
         yield result.events
+
+
+def _writable(path: Path) -> None:
+    """Fail before reading anything when the dead-letter file cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write the dead-letter file: {exc.strerror}", str(path)) from None
 
 
 def _record(

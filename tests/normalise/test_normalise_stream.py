@@ -34,7 +34,7 @@ def test_dead_letter_file_records_file_line_reason(run_lines, tmp_path: Path) ->
     dead = tmp_path / "dead.jsonl"
     lines = [
         SSH.format(ts="Nov 20 10:00:00"),
-        "Nov 20 10:00:00 h cron[5]: (root) CMD (x)",
+        "Nov 20 10:00:00 h ftpd[5]: connection from 192.0.2.1",
         "Nov 20 10:00:00 h sshd[5]: words sshd never writes",
         "",
         "x" * (70 * 1024),
@@ -44,7 +44,7 @@ def test_dead_letter_file_records_file_line_reason(run_lines, tmp_path: Path) ->
     events, report = run_lines(lines, dead_letter=dead)
     records = [json.loads(line) for line in dead.read_text().splitlines()]
     assert [(r["line"], r["reason"]) for r in records] == [
-        (2, "no parser for program cron"),
+        (2, "no parser for program ftpd"),
         (3, "no pattern matched in parser sshd"),
         (5, "line too long"),
         (6, "unrecognised format"),
