@@ -45,7 +45,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from secops.correlate.conditions import _all, _any, _as_int, _as_str, _in_nets, _to_mask, column
+from secops.correlate.conditions import _any, _as_int, _as_str, _in_nets, _to_mask, column
 
 Mask = Callable[[pd.DataFrame], np.ndarray]
 Allow = Callable[[str], bool]
@@ -76,10 +76,11 @@ class Compiler:
     def __init__(self, allow: Allow) -> None:
         self.allow = allow
         self.fields: set[str] = set()
+        self._scopes: list[set[str]] = []
 
     def compile(self, node: object) -> Mask:
         if isinstance(node, ConditionAND):
-            return _all([self.compile(a) for a in node.args])
+            return narrowing_all([self.tracked(a) for a in node.args])
         if isinstance(node, ConditionOR):
             return self._or(node.args)
         if isinstance(node, ConditionNOT):
@@ -90,6 +91,20 @@ class Compiler:
         if isinstance(node, ConditionValueExpression):
             return self._keyword(node.value)
         raise Unsupported(f"condition element {type(node).__name__}")
+
+    def tracked(self, node: object) -> tuple[Mask, frozenset[str]]:
+        """Compile `node`; also return the columns it reads (for narrowing)."""
+        self._scopes.append(set())
+        mask = self.compile(node)
+        used = self._scopes.pop()
+        for scope in self._scopes:
+            scope |= used
+        return mask, frozenset(used)
+
+    def _use(self, *names: str) -> None:
+        self.fields.update(names)
+        if self._scopes:
+            self._scopes[-1].update(names)
 
     # -- or: plain strings on one field become one regex alternation ------------------------
     def _or(self, args: Iterable[object]) -> Mask:
@@ -109,7 +124,7 @@ class Compiler:
     def _regex_on(self, name: str | None, regex: str) -> Mask:
         _check_re2(regex)
         if name is None:
-            self.fields.update(KEYWORD_FIELDS)
+            self._use(*KEYWORD_FIELDS)
             return _any([_regex_mask(f, regex) for f in KEYWORD_FIELDS])
         self._field(name)
         return _regex_mask(name, regex)
@@ -131,7 +146,7 @@ class Compiler:
             raise Unsupported(
                 f"field '{name}' has no mapping to our events (see secops/sigma/mapping.yaml)"
             )
-        self.fields.add(name)
+        self._use(name)
 
     def _leaf(self, name: str, value: object) -> Mask:
         if isinstance(value, SigmaExpansion):
@@ -161,6 +176,30 @@ class Compiler:
             self._field(value.field)
             return _fieldref(name, value)
         raise Unsupported(f"value type {type(value).__name__} on field '{name}'")
+
+
+def narrowing_all(parts: list[tuple[Mask, frozenset[str]]]) -> Mask:
+    """AND of masks; once few rows are left, the rest only run on those rows (their columns)."""
+    if len(parts) == 1:
+        return parts[0][0]
+
+    def run(frame: pd.DataFrame) -> np.ndarray:
+        mask = parts[0][0](frame)
+        for i in range(1, len(parts)):
+            rows = np.flatnonzero(mask)
+            if len(rows) == 0:
+                return mask
+            if len(rows) * 2 > len(frame):
+                mask &= parts[i][0](frame)
+                continue
+            cols = [c for c in frozenset().union(*(f for _, f in parts[i:])) if c in frame.columns]
+            sub = frame[cols].take(rows).reset_index(drop=True)
+            out = np.zeros(len(frame), dtype=bool)
+            out[rows] = narrowing_all(parts[i:])(sub) if len(sub) else np.zeros(0, dtype=bool)
+            return out
+        return mask
+
+    return run
 
 
 def _plain_string(node: object) -> tuple[str | None, SigmaString | None]:

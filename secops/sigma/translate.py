@@ -33,7 +33,7 @@ from sigma.rule import SigmaRule
 
 from secops.correlate.conditions import Condition, _all, _any
 from secops.correlate.rule import Rule, Step, Threat
-from secops.sigma.compile import Compiler, Unsupported, _regex_mask
+from secops.sigma.compile import Compiler, Unsupported, _regex_mask, narrowing_all
 from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
 from secops.sigma.temporal import Presence, TemporalRule
 
@@ -137,7 +137,6 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
     masks = [compiler.compile(t) for t in trees if t is not None]
     if not masks:
         raise Unsupported("the condition is empty after field mapping")
-    masks.append(_logsource_mask(entry))
     spec = {
         "sigma": {
             "logsource": entry.id,
@@ -145,7 +144,13 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
             "fields": sorted(compiler.fields),
         }
     }
-    evaluate = _all([_any(masks[:-1]) if len(masks) > 2 else masks[0], masks[-1]])
+    condition = _any(masks) if len(masks) > 1 else masks[0]
+    evaluate = narrowing_all(
+        [
+            (_logsource_mask(entry), frozenset(entry.filter)),  # first: it narrows the most
+            (condition, frozenset(compiler.fields)),
+        ]
+    )
     fields = frozenset(compiler.fields | set(entry.filter))
     return Compiled(rule, entry, Condition(spec, evaluate, fields))
 

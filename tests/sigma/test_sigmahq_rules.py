@@ -178,3 +178,41 @@ def test_severity_and_attack_tags(sigmahq):
     assert smb.threat.tactic_id == "TA0008" and smb.threat.techniques == ("T1021.002",)
     assert by_title["Cleartext Protocol Usage"].threat.tactic_id == "TA0006"
     assert "Florian Roth" in by_title["Suspicious Log Entries"].runbook  # DRL: keep the author
+
+
+def test_narrowed_evaluation_equals_the_plain_formula(sigmahq):
+    """The compiled filter narrows to surviving rows as it goes; it must equal the formula."""
+    import numpy as np
+
+    from secops.schema import conform
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    pick = lambda *values: rng.choice(np.array(values, dtype=object), n)  # noqa: E731
+    events = conform(
+        pd.DataFrame(
+            {
+                "@timestamp": pd.date_range("2026-01-01", periods=n, freq="s", tz="UTC"),
+                "winlog.channel": pick(
+                    "Security", "security", "Microsoft-Windows-Sysmon/Operational"
+                ),
+                "winlog.event_id": pick("5145", "5140", "4624"),
+                "winlog.event_data.ShareName": pick("\\\\*\\C$", "\\\\*\\c$", "\\\\*\\IPC$", None),
+                "winlog.event_data.AccessMask": pick("0x2", "0X2", "0x1"),
+                "winlog.event_data.SubjectUserName": pick("bob", "WS5$", None),
+                "winlog.event_data.IpAddress": pick("::1", "10.0.0.1", None),
+            }
+        )
+    )
+    [rule] = [r for r in sigmahq.rules if r.title == "SMB Create Remote File Admin Share"]
+    s = events.astype(object).where(events.notna(), "")
+    expected = (
+        (s["winlog.channel"].str.lower() == "security")
+        & (s["winlog.event_id"] == "5145")
+        & s["winlog.event_data.ShareName"].str.lower().str.endswith("c$")
+        & (s["winlog.event_data.AccessMask"].str.lower() == "0x2")
+        & ~s["winlog.event_data.SubjectUserName"].str.endswith("$")
+        & ~(s["winlog.event_data.IpAddress"] == "::1")
+    ).to_numpy()
+    assert expected.sum() > 50
+    assert (rule.filter(events) == expected).all()
