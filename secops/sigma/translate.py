@@ -242,9 +242,9 @@ def correlation_rule(rule: SigmaCorrelationRule, compiled: dict[int, Compiled]) 
                 window_ms=window,
                 **meta(rule),
             )
-        cond = rule.condition
+        ext = rule.condition
         presence = (
-            _presence(cond.parsed) if isinstance(cond, SigmaExtendedCorrelationCondition) else None
+            _presence(ext.parsed) if isinstance(ext, SigmaExtendedCorrelationCondition) else None
         )
         need = len(steps) if extended else _temporal_need(rule, len(steps))
         return TemporalRule(
