@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -162,7 +161,8 @@ class ElasticsearchSink:
         for doc in docs:
             fid = doc["finding"]["id"]
             prior = existing.get(fid, {})
-            body = copy.deepcopy(doc)
+            # shallow copies of the two parts we change: the caller's documents stay as they are
+            body = {**doc, "finding": {**doc["finding"]}, "event": {**doc["event"]}}
             body["finding"]["first_seen"] = prior.get("first_seen") or now
             for kept in ("status", "triage"):  # triage state outlives re-runs
                 if prior.get(kept):

@@ -156,7 +156,7 @@ def status(client: Elasticsearch, alias: str = "secops-findings") -> dict[str, A
         for name, spec in (aliases.body.items() if aliases.meta.status == 200 else [])
         if spec.get("aliases", {}).get(alias, {}).get("is_write_index")
     ]
-    rows = stats.body if stats.meta.status == 200 else []
+    rows: list[dict[str, Any]] = stats.body if stats.meta.status == 200 else []  # type: ignore[assignment]
     return {
         "cluster": health["cluster_name"],
         "health": health["status"],
