@@ -28,5 +28,10 @@ lint: install
 
 check: lint test
 
+# Not part of test/check/CI: generates 1M- and 10M-line corpora under bench/data/ (~1.6 GB),
+# installs SEC and liblognorm when missing, runs them beside secops; writes bench/RESULTS.md.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf build .secops .pytest_cache
