@@ -30,8 +30,20 @@ def _entity_values(f: dict) -> set[str]:
 def _matches(f: dict, exp: dict) -> bool:
     if exp["rule"] not in ("any", f["rule"]["id"]):
         return False
-    wanted = {str(v) for k, v in exp.items() if k in
-              ("source.ip", "host", "user", "destination.ip", "destination.port", "destination.asset", "source.asset")}
+    wanted = {
+        str(v)
+        for k, v in exp.items()
+        if k
+        in (
+            "source.ip",
+            "host",
+            "user",
+            "destination.ip",
+            "destination.port",
+            "destination.asset",
+            "source.asset",
+        )
+    }
     return wanted <= _entity_values(f)
 
 
@@ -48,8 +60,10 @@ def check(findings: list[dict], expectations: list[dict]) -> list[str]:
         want_cut = exp["outcome"] == "cut"
         good = [f for f in hits if f["finding"]["suppressed"] == want_cut]
         if not good:
-            problems.append(f"story {exp['story']} {exp['rule']}: expected {exp['outcome']}, got "
-                            f"{[(f['finding']['suppressed'], f['finding']['suppression']) for f in hits]}")
+            problems.append(
+                f"story {exp['story']} {exp['rule']}: expected {exp['outcome']}, got "
+                f"{[(f['finding']['suppressed'], f['finding']['suppression']) for f in hits]}"
+            )
             continue
         for f in good:
             claimed.add(f["finding"]["id"])
@@ -57,9 +71,14 @@ def check(findings: list[dict], expectations: list[dict]) -> list[str]:
             if want_cut:
                 reason = f["finding"]["suppression"]["reason"]
                 if exp["reason_contains"].lower() not in reason.lower():
-                    problems.append(f"story {exp['story']}: cut for '{reason}', expected '{exp['reason_contains']}'")
-    extra = [(f["rule"]["id"], f["message"]) for f in findings
-             if not f["finding"]["suppressed"] and f["finding"]["id"] not in claimed]
+                    problems.append(
+                        f"story {exp['story']}: cut for '{reason}', expected '{exp['reason_contains']}'"
+                    )
+    extra = [
+        (f["rule"]["id"], f["message"])
+        for f in findings
+        if not f["finding"]["suppressed"] and f["finding"]["id"] not in claimed
+    ]
     if extra:
         problems.append(f"raised without a planted story: {extra}")
     return problems
@@ -73,8 +92,12 @@ def test_the_bundled_sample():
 
 @pytest.mark.parametrize("seed", [11, 4242, 90001])
 def test_unseen_scenarios(tmp_path: Path, seed: int):
-    scenario = generate(tmp_path, topology_path=EXAMPLE_TOPOLOGY, seed=seed, hours=6, noise_per_hour=1500)
+    scenario = generate(
+        tmp_path, topology_path=EXAMPLE_TOPOLOGY, seed=seed, hours=6, noise_per_hour=1500
+    )
     expected = yaml.safe_load((tmp_path / "expected.yaml").read_text())
-    result = run([str(tmp_path / "logs")], topology_path=str(EXAMPLE_TOPOLOGY), year=scenario.start.year)
+    result = run(
+        [str(tmp_path / "logs")], topology_path=str(EXAMPLE_TOPOLOGY), year=scenario.start.year
+    )
     assert check(result.findings, expected["expectations"]) == []
     assert result.report.parsed > 0.9 * scenario.lines
