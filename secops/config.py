@@ -24,6 +24,8 @@ class Config:
     year: int | None = None
     inputs: list[str] = field(default_factory=list)
     es: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)  # `secops run`: state_dir, look_back ...
+    collect: dict[str, Any] = field(default_factory=dict)  # `secops collect --listen`
     sla: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
 

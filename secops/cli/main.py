@@ -51,7 +51,7 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool) -> None:
 def _register() -> None:
     import importlib
 
-    for name in ("topology", "correlate", "rules", "findings", "es", "kibana", "report"):
+    for name in ("topology", "correlate", "rules", "findings", "es", "kibana", "report", "run"):
         try:
             module = importlib.import_module(f"secops.cli.{name}")
         except ModuleNotFoundError as exc:

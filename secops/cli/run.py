@@ -1,0 +1,269 @@
+"""`secops run` (one scheduled correlation run, for cron / systemd timers) and
+`secops collect --listen` (the syslog collector daemon)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from secops.cli.common import config, err
+from secops.config import Config
+from secops.correlate.rule import parse_duration
+from secops.errors import ConfigError, SecopsError
+from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
+from secops.schedule.jsonl import AppendJsonlSink
+from secops.sink import LocalStore
+
+RUN_EXIT_HELP = (
+    "Exit codes: 0 ok (or nothing new), 1 runtime failure, 2 usage, 3 findings at or above "
+    "--fail-on, 4 a sink is down (checkpoint unchanged; the next run catches up), 75 another "
+    "run holds the lock, 78 invalid configuration or content."
+)
+SEVERITIES = click.Choice(["low", "medium", "high", "critical"])
+
+
+def _setting(cfg: Config, section: str, key: str, flag: Any, default: Any = None) -> Any:
+    if flag not in (None, (), []):
+        return flag
+    value = getattr(cfg, section, {}).get(key)
+    return default if value is None else value
+
+
+def _path(cfg: Config, value: Any) -> Path | None:
+    if value is None:
+        return None
+    path = Path(str(value))
+    if not path.is_absolute() and cfg.file and not str(value).startswith("."):
+        return Path(cfg.file).resolve().parent / path
+    return path
+
+
+def _duration_ms(value: Any, name: str) -> int:
+    try:
+        return parse_duration(value)
+    except SecopsError:
+        raise ConfigError(f"bad duration for {name}: {value!r} (use e.g. 30s, 10m, 2h)") from None
+
+
+def _log(line: dict[str, Any], log_file: Path | None, human: str) -> None:
+    text = json.dumps(line, sort_keys=True, default=str)
+    if log_file:
+        with open(log_file, "a", encoding="utf-8") as out:
+            out.write(text + "\n")
+    if sys.stderr.isatty():
+        err().print(human)
+    elif not log_file:
+        click.echo(text, err=True)
+
+
+@click.command(epilog=RUN_EXIT_HELP)
+@click.option("--input", "-i", "inputs", multiple=True, help="File or directory to follow.")
+@click.option("--topology", "-t", type=click.Path(exists=True), help="Topology file or dir.")
+@click.option("--rules", "-r", multiple=True, type=click.Path(exists=True), help="Rules.")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="SECOPS_DATA_DIR")
+@click.option("--state-dir", type=click.Path(file_okay=False), help="Default <data-dir>/state.")
+@click.option("--spool-dir", type=click.Path(file_okay=False), help="Default <data-dir>/spool.")
+@click.option(
+    "--look-back",
+    help="Re-read at least this much before the checkpoint (default: the longest rule window).",
+)
+@click.option("--max-look-back", help="Never re-read more than this (default 24h).")
+@click.option("--settle", help="Leave the newest events this long to arrive (default 1m).")
+@click.option(
+    "--fail-on", type=SEVERITIES, help="Exit 3 when a finding at or above this is written."
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Append findings (JSON lines)."
+)
+@click.option("--store/--no-store", default=True, show_default=True, help="Local store sink.")
+@click.option("--year", type=int, help="Year for syslog lines that carry none.")
+@click.option("--tz", help="Time zone for syslog lines that carry none (default UTC).")
+@click.option("--dead-letter", type=click.Path(dir_okay=False), help="Unparsable lines go here.")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Append the JSON log line here.")
+@click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601; replays, tests).")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be read and the window; change nothing."
+)
+@click.pass_context
+def run(ctx: click.Context, **opts: Any) -> None:
+    """One scheduled run: spool what is new in the inputs, correlate the window
+    [checkpoint - look-back, now - settle], write findings to every sink, advance the checkpoint.
+
+    Safe to overlap (a lock) and to kill (the next run re-does the window; ids are stable).
+    """
+    cfg = config(ctx).merged(
+        topology=opts["topology"],
+        rules=opts["rules"],
+        year=opts["year"],
+        tz=opts["tz"],
+        dead_letter=opts["dead_letter"],
+        data_dir=opts["data_dir"],
+    )
+    settings, sinks, log_file = _run_settings(cfg, opts)
+    try:
+        outcome = run_once(settings, sinks, now=_now(opts["now"]))
+    except LockHeld as exc:
+        line = {"command": "run", "status": "locked", "exit_code": EXIT_LOCKED, "error": str(exc)}
+        _log(line, log_file, f"secops: {exc}")
+        sys.exit(EXIT_LOCKED)
+    if settings.dry_run:
+        click.echo(json.dumps({"window": outcome.window, "files": outcome.plan}, indent=2))
+        return
+    line = outcome.log_line()
+    _log(line, log_file, _human(line))
+    if outcome.exit_code:
+        sys.exit(outcome.exit_code)
+
+
+def _now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {text}", param_hint="--now") from None
+
+
+def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[Any], Path | None]:
+    store = LocalStore(cfg.data_dir)
+    state_dir = (
+        _path(cfg, _setting(cfg, "run", "state_dir", opts["state_dir"])) or store.data_dir / "state"
+    )
+    spool_dir = (
+        _path(cfg, _setting(cfg, "run", "spool_dir", opts["spool_dir"])) or store.data_dir / "spool"
+    )
+    inputs = list(opts["inputs"]) or cfg.inputs
+    look_back = _setting(cfg, "run", "look_back", opts["look_back"])
+    settings = RunSettings(
+        state_dir=state_dir,
+        spool_dir=spool_dir,
+        inputs=inputs,
+        rules_paths=cfg.rules or None,
+        topology_path=cfg.topology,
+        look_back_ms=_duration_ms(look_back, "look_back") if look_back else 0,
+        max_look_back_ms=_duration_ms(
+            _setting(cfg, "run", "max_look_back", opts["max_look_back"], "24h"), "max_look_back"
+        ),
+        settle_ms=_duration_ms(_setting(cfg, "run", "settle", opts["settle"], "1m"), "settle"),
+        year=cfg.year,
+        tz=cfg.tz,
+        dead_letter=cfg.dead_letter,
+        fail_on=_setting(cfg, "run", "fail_on", opts["fail_on"]),
+        dry_run=opts["dry_run"],
+    )
+    if settings.fail_on and settings.fail_on not in SEVERITIES.choices:
+        raise ConfigError(f"run.fail_on must be one of {', '.join(SEVERITIES.choices)}", cfg.file)
+    sinks: list[Any] = [store] if opts["store"] else []
+    output = _path(cfg, _setting(cfg, "run", "output", opts["output"]))
+    if output:
+        sinks.append(AppendJsonlSink(output))
+    es = _es_sink(cfg)
+    if es is not None:
+        sinks.append(es)
+    log_file = _path(cfg, _setting(cfg, "run", "log_file", opts["log_file"]))
+    return settings, sinks, log_file
+
+
+def _es_sink(cfg: Config) -> Any:
+    """The Elasticsearch sink when a cluster is configured (es.urls or SECOPS_ES_URL)."""
+    if not (cfg.es or os.environ.get("SECOPS_ES_URL")):
+        return None
+    from secops.elastic import EsSettings
+    from secops.sink.elasticsearch import ElasticsearchSink
+
+    settings = EsSettings.resolve(cfg.es, file=cfg.file)
+    return ElasticsearchSink(settings) if settings.configured else None
+
+
+def _human(line: dict[str, Any]) -> str:
+    w = line.get("window", {})
+    return (
+        f"{line['status']}: window {w.get('start')} .. {w.get('end')}, "
+        f"{line.get('lines_read', 0):,} new lines ({line.get('dead_lettered', 0):,} unparsed), "
+        f"{line.get('events_in_window', 0):,} events, {line.get('findings_raised', 0)} findings "
+        f"raised, {line.get('findings_cut', 0)} cut, written {line.get('written', {})}"
+    )
+
+
+@click.command(
+    epilog="Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure, 78 invalid configuration."
+)
+@click.option("--listen", is_flag=True, help="Run the syslog collector daemon (required).")
+@click.option(
+    "--udp",
+    metavar="HOST:PORT",
+    help="UDP syslog address (default 127.0.0.1:5514; 'off' to disable).",
+)
+@click.option(
+    "--tcp", metavar="HOST:PORT", help="TCP syslog address (default 127.0.0.1:5514; 'off')."
+)
+@click.option(
+    "--tls", metavar="HOST:PORT", help="TLS syslog address (RFC 5425; needs --cert and --key)."
+)
+@click.option("--cert", type=click.Path(dir_okay=False), help="TLS certificate chain (PEM).")
+@click.option("--key", type=click.Path(dir_okay=False), help="TLS private key (PEM).")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="SECOPS_DATA_DIR")
+@click.option("--spool-dir", type=click.Path(file_okay=False), help="Default <data-dir>/spool.")
+@click.option(
+    "--flush-lines", type=int, help="Flush a micro-batch at this many messages (default 5000)."
+)
+@click.option(
+    "--flush-seconds", type=float, help="... or this long after its first message (default 1)."
+)
+@click.option("--max-frame", type=int, help="Largest syslog message in bytes (default 65536).")
+@click.option(
+    "--idle-timeout",
+    type=float,
+    help="Close a TCP peer silent mid-frame or idle this long (default 60).",
+)
+@click.option("--year", type=int, help="Year for RFC 3164 messages (default: inferred).")
+@click.option("--tz", help="Time zone for RFC 3164 messages (default UTC).")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Append JSON stats lines here (SIGHUP reopens).",
+)
+@click.pass_context
+def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
+    """The collector daemon: syslog over UDP, TCP and TLS into the spool, in micro-batches.
+
+    SIGTERM/SIGINT: stop accepting, flush, exit 0. SIGHUP: reopen the log file, flush.
+    """
+    if not listen:
+        raise click.UsageError("only the daemon mode exists: secops collect --listen")
+    from secops.collect.listener import ListenerSettings, serve
+
+    cfg = config(ctx).merged(year=opts["year"], tz=opts["tz"], data_dir=opts["data_dir"])
+    store = LocalStore(cfg.data_dir)
+
+    def pick(key: str, default: Any = None) -> Any:
+        return _setting(cfg, "collect", key, opts.get(key), default)
+
+    settings = ListenerSettings(
+        spool_dir=_path(cfg, pick("spool_dir"))
+        or _path(cfg, cfg.run.get("spool_dir"))
+        or store.data_dir / "spool",
+        udp=pick("udp", "127.0.0.1:5514"),
+        tcp=pick("tcp", "127.0.0.1:5514"),
+        tls=pick("tls"),
+        cert=_path(cfg, pick("cert")),
+        key=_path(cfg, pick("key")),
+        flush_lines=int(pick("flush_lines", 5000)),
+        flush_seconds=float(pick("flush_seconds", 1.0)),
+        max_frame=int(pick("max_frame", 65536)),
+        idle_timeout=float(pick("idle_timeout", 60.0)),
+        year=cfg.year,
+        tz=cfg.tz,
+        dead_letter=cfg.dead_letter,
+        log_file=_path(cfg, pick("log_file")),
+    )
+    sys.exit(serve(settings))
+
+
+COMMANDS = [run, collect]

@@ -1,0 +1,82 @@
+"""Where the next run must start reading, and which findings a run hands to the sinks.
+
+A finding's id is rule id + key + the first event of its episode (matching events of one key
+whose gaps stay within the rule window). For a run over [t0, end] to give the ids of one batch
+run, t0 must lie before the first event of every episode that may still grow. So at the end of
+each run, per rule, the episodes still open at `end` (last event within one window of it; for
+absences two windows: the judgement of the last A is still pending) give the next run's t0:
+
+    resume = min(end - look_back, first event of every open episode)
+
+Episodes are computed on a superset of each detector's rows (the filter, step 1 of a sequence,
+the A side of an absence), which can only move t0 earlier. Reading earlier cuts episodes that
+closed long ago, and a cut episode would get another id: so a run writes only the findings
+that can have changed since the last checkpoint (`changed_since`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from secops.correlate.rule import Rule
+from secops.correlate.windows import key_codes, sessions
+
+NO_TIME = np.iinfo(np.int64).min // 2
+
+
+def resume_point(
+    events: pd.DataFrame, times: np.ndarray, rules: list[Rule], end_ms: int, look_back_ms: int
+) -> int:
+    """The earliest time the next run must read from (ms)."""
+    t0 = end_ms - look_back_ms
+    for rule in rules:
+        start = _open_start(rule, events, times, end_ms)
+        if start is not None:
+            t0 = min(t0, start)
+    return t0
+
+
+def longest_window(rules: list[Rule]) -> int:
+    return max((_slack(r) for r in rules), default=0)
+
+
+def changed_since(findings: list[dict[str, Any]], rules: list[Rule], since_ms: int | None):
+    """Findings whose evidence reaches past `since_ms` (absences: whose judgement came after)."""
+    if since_ms is None:
+        return findings
+    slack = {r.id: (r.window_ms if r.type == "absence" else 0) for r in rules}
+    out = []
+    for f in findings:
+        end = int(pd.Timestamp(f["event"]["end"]).value // 1_000_000)
+        if end + slack.get(f["rule"]["id"], 0) > since_ms:
+            out.append(f)
+    return out
+
+
+def _slack(rule: Rule) -> int:
+    return 2 * rule.window_ms if rule.type == "absence" else rule.window_ms
+
+
+def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int) -> int | None:
+    if rule.type == "sequence":
+        step = rule.steps[0]
+        mask, fields = step.filter(events), list(step.by)
+    elif rule.type == "match" and not rule.group_by:
+        return None  # one finding per event: nothing to resume
+    else:
+        mask = rule.filter(events) if rule.filter is not None else np.ones(len(events), bool)
+        fields = list(rule.group_by)
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (times > NO_TIME))
+    if len(rows) == 0:
+        return None
+    keys, _ = key_codes(events.iloc[rows], fields)
+    rows, keys = rows[keys >= 0], keys[keys >= 0]
+    t = times[rows]
+    sid = sessions(keys, t, rule.window_ms)
+    frame = pd.DataFrame({"sid": sid, "t": t})
+    span = frame.groupby("sid")["t"].agg(["min", "max"])
+    open_ = span[span["max"] > end_ms - _slack(rule)]
+    return int(open_["min"].min()) if len(open_) else None
