@@ -12,8 +12,10 @@ A run's new events are spooled as one file per hour partition named after the in
 generation (a counter in the state that advances when the offsets are saved): a run re-done
 after a crash starts from the same offsets with the same generation, reads a superset of what
 the killed run read, and replaces its files instead of doubling them. Event ids follow
-the normaliser's rule (raw line + occurrence within the file); the occurrence counts are kept
-per file in the state directory, so a file read in many runs gets the ids of one batch read.
+the normaliser's rule (raw line + occurrence within the file). How often each line was seen is
+kept per file in the state directory; before a chunk is normalised, the earlier copies of its
+lines are replayed into a fresh `EventIds`, so a file read in many runs gets the ids of one
+batch read (and only the public `EventIds.ids` is used).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,6 +47,7 @@ FP_BYTES = 1024
 MIN_FP_MATCH = 64
 CHUNK_BYTES = 8 << 20
 SPOOL_ROWS = 500_000  # a big catch-up is spooled in parts of about this many events
+SEEN_KEY = "secops-tail-seen"
 ROTATED = re.compile(r"\.(gz|\d+)$")
 
 
@@ -118,11 +122,11 @@ def ingest(
     name = f"ingest-{state.ingest_gen:010d}"
     for p in pending:
         entry = p.entry
-        ids = EventIds()
-        ids._seen[p.path] = _load_seen(state_dir, entry)  # the normaliser's per-input counts
+        seen = _load_seen(state_dir, entry)
         read_any = False
         for start, first_line, lines, end in _chunks(p):
             batch = LineBatch(p.path, first_line, pa.array(lines, pa.string()))
+            ids, seen = _replayed(p.path, lines, seen)
             out = normalise_batch(batch, registry, opts, ids)
             frames.append(out.events)
             if sum(len(f) for f in frames) >= SPOOL_ROWS:
@@ -139,7 +143,7 @@ def ingest(
             read_any = True
         if read_any:
             result.files += 1
-            entry.seen = _save_seen(state_dir, entry, ids._seen.get(p.path))
+            entry.seen = _save_seen(state_dir, entry, seen)
         _refresh_fp(p, entry)
         files[entry.key] = entry
     if frames:
@@ -249,6 +253,20 @@ def _refresh_fp(p: Pending, entry: FileState) -> None:
         return
     head = _head(p.path, p.gz, FP_BYTES)
     entry.fp, entry.fp_len = hashlib.sha256(head).hexdigest(), len(head)
+
+
+def _replayed(path: str, lines: list[str], seen: pd.Series) -> tuple[EventIds, pd.Series]:
+    """A fresh EventIds that has already counted the earlier copies of these lines, and the
+    counts with this chunk added."""
+    texts = np.asarray(lines, dtype=object)
+    h = pd.Series(pd.util.hash_array(texts, hash_key=SEEN_KEY))
+    first = ~h.duplicated()
+    prior = h[first].map(seen).fillna(0).astype("int64").to_numpy()
+    ids = EventIds()
+    if prior.any():
+        replay = np.repeat(texts[first.to_numpy()], prior)
+        ids.ids(path, pa.array(replay.tolist(), pa.string()))
+    return ids, seen.add(h.value_counts(), fill_value=0).astype("int64")
 
 
 def _load_seen(state_dir: Path, entry: FileState) -> pd.Series:
