@@ -6,13 +6,14 @@ collect -> normalise -> enrich -> correlate -> judge -> score -> sinks
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secops.correlate import correlate, load_rules
@@ -21,6 +22,8 @@ from secops.enrich import enrich
 from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
 from secops.normalise import ParseReport, iter_events
+from secops.normalise.batch import Options
+from secops.parallel import default_workers, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import score
 from secops.topology import Topology, load_topology
@@ -69,34 +72,62 @@ def read_events(
     on_batch: Callable[[int], None] | None = None,
     sources: Iterable[pd.DataFrame] = (),
     keep: Iterable[str] = (),
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    workers: int = 1,
+    timings: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """collect + normalise: every input into one events frame (heavy text columns dropped).
 
     `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
     `keep` names heavy columns the rules read (e.g. `message` for Sigma keyword rules).
+    `prepare` runs on each batch as it is parsed (e.g. enrich + keep the rows rules read);
+    with `workers` > 1 big inputs are parsed and prepared in that many processes.
     """
     heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
+
+    def trim(batch: pd.DataFrame) -> pd.DataFrame:
+        batch = batch.drop(columns=[c for c in heavy if c in batch.columns])
+        return prepare(batch) if prepare is not None else batch
+
     frames = []
-    batches = (
-        iter_events(
-            inputs,
-            year=year,
-            tz=tz,
-            dead_letter=dead_letter,
-            report=report,
-            now=now,
-            keep_original=False,
-        )
-        if inputs
-        else iter(())
-    )
-    for batch in chain(batches, sources):
-        frames.append(batch.drop(columns=[c for c in heavy if c in batch.columns]))
+    for batch, n in chain(
+        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings),
+        ((trim(s), len(s)) for s in sources),
+    ):
+        frames.append(batch)
         if on_batch:
-            on_batch(len(batch))
+            on_batch(n)
     if not frames:
-        return empty_events().drop(columns=heavy)
+        return trim(empty_events())
     return pd.concat(frames, ignore_index=True)
+
+
+def _parsed(
+    inputs: list[str],
+    report: ParseReport,
+    trim: Callable[[pd.DataFrame], pd.DataFrame],
+    workers: int,
+    year: int | None,
+    tz: str,
+    dead_letter: str | Path | None,
+    now: datetime | None,
+    timings: dict[str, float] | None,
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """(prepared frame, events parsed into it) per batch or chunk, in input order."""
+    if not inputs:
+        return
+    if workers > 1 and worth_parallel(inputs):
+        opts = Options(year=year, tz=tz, now=now or datetime.now(UTC), keep_original=False)
+        yield from read_parallel(
+            inputs, report, prepare=trim, workers=workers, opts=opts,
+            dead_letter=dead_letter, timings=timings,
+        )  # fmt: skip
+        return
+    for batch in iter_events(
+        inputs, year=year, tz=tz, dead_letter=dead_letter, report=report, now=now,
+        keep_original=False,
+    ):  # fmt: skip
+        yield trim(batch), len(batch)
 
 
 def rule_columns(rules: list[Rule]) -> set[str]:
@@ -106,6 +137,43 @@ def rule_columns(rules: list[Rule]) -> set[str]:
     return {f for c in conds for f in c.fields}
 
 
+def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    """A mask of the rows any rule's conditions can match (None: some rule reads every row).
+
+    Rows outside it can change no detection: detectors only ever look at rows their own
+    filters select. Evaluated on enriched frames (conditions may read the locality)."""
+    conds = []
+    for r in rules:
+        own = [c for c in (r.filter, r.followed_by) if c is not None]
+        own += [s.filter for s in r.steps if s.filter is not None]
+        if not own:
+            return None
+        conds.extend(own)
+
+    def mask(frame: pd.DataFrame) -> np.ndarray:
+        out = np.zeros(len(frame), dtype=bool)
+        for cond in conds:
+            out |= cond(frame)
+        return out
+
+    return mask
+
+
+def enrich_and_select(
+    rules: list[Rule], topology: Topology
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Per batch: enrich, then keep only the rows some rule can use (bounds memory)."""
+    rows = rule_rows(rules)
+
+    def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = enrich(frame, topology)
+        if rows is None or frame.empty:
+            return frame
+        return frame[rows(frame)].reset_index(drop=True)
+
+    return prepare
+
+
 def detect(
     events: pd.DataFrame,
     rules: list[Rule],
@@ -113,11 +181,15 @@ def detect(
     clock: _Clock | None = None,
     exceptions: list[FindingException] | None = None,
     now: datetime | None = None,
+    *,
+    enriched: bool = False,
 ) -> list[dict[str, Any]]:
-    """enrich -> correlate -> judge -> score, on an events frame already in memory."""
+    """enrich -> correlate -> judge -> score, on an events frame already in memory
+    (`enriched`: the topology columns are there already, e.g. from enrich_and_select)."""
     clock = clock or _Clock()
-    events = enrich(events, topology)
-    clock.lap("enrich")
+    if not enriched:
+        events = enrich(events, topology)
+        clock.lap("enrich")
     candidates = correlate(events, rules)
     clock.lap("rules")
     judgements = judge(candidates, events, topology, exceptions or (), now)
@@ -140,6 +212,7 @@ def run(
     now: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
     sources: Iterable[pd.DataFrame] = (),
+    workers: int | None = None,
 ) -> RunResult:
     """The whole job: read, parse, enrich, correlate, judge, score, write to every sink."""
     clock = _Clock()
@@ -148,6 +221,13 @@ def run(
     exceptions = load_exceptions(resolve_exceptions_path(exceptions_path))
     clock.lap("load")
     report = ParseReport()
+    parsed = [0]
+
+    def counted(n: int) -> None:
+        parsed[0] += n
+        if on_batch:
+            on_batch(n)
+
     events = read_events(
         inputs,
         report,
@@ -155,13 +235,16 @@ def run(
         tz=tz,
         dead_letter=dead_letter,
         now=now,
-        on_batch=on_batch,
+        on_batch=counted,
         sources=sources,
         keep=rule_columns(rules),
+        prepare=enrich_and_select(rules, topology),
+        workers=default_workers() if workers is None else workers,
+        timings=clock.timings,
     )
-    clock.lap("read+parse")
-    findings = detect(events, rules, topology, clock, exceptions, now)
-    result = RunResult(findings, report, len(events), len(rules), clock.timings)
+    clock.lap("read+parse+enrich")
+    findings = detect(events, rules, topology, clock, exceptions, now, enriched=True)
+    result = RunResult(findings, report, parsed[0], len(rules), clock.timings)
     for sink in sinks:
         result.written[sink.name] = sink.write(findings)
         clock.lap(f"sink:{sink.name}")

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from secops.errors import CollectError
 
-__all__ = ["LineBatch", "expand_inputs", "iter_batches", "STDIN"]
+__all__ = ["LineBatch", "expand_inputs", "iter_batches", "iter_range", "split_ranges", "STDIN"]
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -110,6 +110,56 @@ def _text_batches(
             del pending[:batch_lines]
     if pending:
         yield LineBatch(path, line_no, pa.array(pending, pa.string()))
+
+
+def split_ranges(path: str, chunk_bytes: int) -> list[tuple[int, int]]:
+    """Byte ranges of about `chunk_bytes` that start and end at line boundaries, so each can
+    be read alone (`iter_range`). One range (0, -1) for stdin, gzip, a JSON array or a small
+    file: those are read whole."""
+    if path == STDIN:
+        return [(0, -1)]
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+            if size <= chunk_bytes or head[:2] == GZIP_MAGIC or head.lstrip()[:1] == b"[":
+                return [(0, -1)]
+            cuts = [0]
+            while cuts[-1] + chunk_bytes < size:
+                fh.seek(cuts[-1] + chunk_bytes)
+                fh.readline()  # to the end of the line we landed in
+                if fh.tell() >= size:
+                    break
+                cuts.append(fh.tell())
+    except OSError as exc:
+        raise CollectError(f"cannot read input: {exc.strerror}", file=path) from exc
+    return list(zip(cuts, [*cuts[1:], size], strict=True))
+
+
+def iter_range(path: str, start: int, end: int, batch_lines: int) -> Iterator[LineBatch]:
+    """The lines of bytes [start, end) of `path` (from `split_ranges`; (0, -1) = the whole
+    input, as `iter_batches`). Line numbers count from 1 at `start`."""
+    if end < 0:
+        with _open(path) as stream:
+            yield from _batches(path, stream, max(1, batch_lines))
+        return
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        stream = _Window(fh, end - start)
+        yield from _text_batches(path, stream, _safe_read(stream), max(1, batch_lines))  # type: ignore[arg-type]
+
+
+class _Window:
+    """At most `left` bytes of a binary file, from where it stands."""
+
+    def __init__(self, fh: BinaryIO, left: int) -> None:
+        self._fh, self._left = fh, left
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._fh.read(n) if n > 0 else b""
+        self._left -= len(data)
+        return data
 
 
 def _safe_read(stream: BinaryIO) -> bytes:

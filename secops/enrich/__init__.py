@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from secops.schema import dtype
+from secops.topology.ipindex import PrefixTable
 
 
 class AssetLookup(Protocol):
@@ -73,7 +74,7 @@ def _locality(
         return pd.Series(
             pa.nulls(len(ips), pa.string()), dtype=dtype("source.zone"), index=ips.index
         )
-    private = np.array([_is_internal_address(str(u)) for u in uniques], dtype=bool)
+    private = _internal_addresses(uniques)
     internal = private[np.maximum(codes, 0)]
     internal |= assets.notna().to_numpy()
     internal |= (zones.notna() & ~zones.isin(catch_all)).to_numpy(dtype=bool, na_value=False)
@@ -100,9 +101,10 @@ INTERNAL_NETWORKS = tuple(
 )
 
 
-def _is_internal_address(value: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return any(ip.version == n.version and ip in n for n in INTERNAL_NETWORKS)
+_INTERNAL = PrefixTable((str(n), 0) for n in INTERNAL_NETWORKS)
+
+
+def _internal_addresses(uniques: Any) -> np.ndarray:
+    """Per distinct value: inside INTERNAL_NETWORKS? (IPv4 in numpy, the rest per value)."""
+    texts = pa.array(np.asarray(uniques, dtype=object), pa.string())
+    return _INTERNAL.lookup_many(texts) >= 0

@@ -31,6 +31,8 @@ __all__ = [
     "default_parsers_dir",
     "iter_events",
     "load_parsers",
+    "record_batch",
+    "registry_for",
 ]
 
 
@@ -53,7 +55,7 @@ def iter_events(
     parser knows are counted in `report` and, if `dead_letter` is set, appended to that file
     as JSON lines {"file", "line", "reason", "raw"}.
     """
-    registry = Registry(load_parsers(parsers_dir))
+    registry = registry_for(parsers_dir)
     opts = Options(year=year, tz=tz, now=now or datetime.now(UTC), keep_original=keep_original)
     report = report if report is not None else ParseReport()
     if dead_letter is not None:
@@ -62,7 +64,7 @@ def iter_events(
     ids = EventIds()
     for batch in iter_batches(inputs, batch_lines=min(batch_lines, WORK_LINES)):
         result = normalise_batch(batch, registry, opts, ids)
-        _record(result, batch.path, report, dead_letter)
+        record_batch(result, batch.path, report, dead_letter)
         yield result.events
 
 
@@ -76,7 +78,12 @@ def _writable(path: Path) -> None:
         raise ConfigError(f"cannot write the dead-letter file: {exc.strerror}", str(path)) from None
 
 
-def _record(
+def registry_for(parsers_dir: str | Path | None) -> Registry:
+    """The parsers of `parsers_dir` (default: the shipped collectors), by program and format."""
+    return Registry(load_parsers(parsers_dir))
+
+
+def record_batch(
     result: BatchResult, path: str, report: ParseReport, dead_letter: str | Path | None
 ) -> None:
     report.add(path, result.lines, result.blank, result.parsed, len(result.dead))

@@ -14,7 +14,7 @@ from secops.collect import LineBatch
 from secops.normalise import json_engine
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
-from secops.normalise.events import EventIds
+from secops.normalise.events import EventIds, LineHashes
 from secops.normalise.finish import finish_parser, to_frame
 from secops.normalise.regex_engine import ROW, apply_regex
 from secops.normalise.timestamps import parse_timestamps, to_arrow
@@ -48,7 +48,7 @@ class BatchResult:
 
 
 def normalise_batch(
-    batch: LineBatch, registry: Registry, opts: Options, ids: EventIds
+    batch: LineBatch, registry: Registry, opts: Options, ids: EventIds | LineHashes
 ) -> BatchResult:
     raw = batch.lines
     hdr = split_lines(raw)
@@ -139,14 +139,13 @@ def _with_timestamps(tables: list[pa.Table], opts: Options) -> tuple[pa.Table, p
 
 
 def _events(
-    parsed: pa.Table, raw: pa.Array, path: str, ids: EventIds, opts: Options
+    parsed: pa.Table, raw: pa.Array, path: str, ids: EventIds | LineHashes, opts: Options
 ) -> pd.DataFrame:
     rows = parsed[ROW].combine_chunks()
     if len(rows) == 0:
-        ids.ids(path, raw)
         return empty_events()
     cols = {c: parsed[c].combine_chunks() for c in parsed.column_names if not c.startswith("_")}
-    cols["event.id"] = pc.take(ids.ids(path, raw), rows)
+    cols["event.id"] = ids.ids(path, pc.take(raw, rows))
     cols["event.kind"] = pa.repeat(pa.scalar("event"), len(rows))
     cols["log.file.path"] = pa.repeat(pa.scalar(path), len(rows))
     if opts.keep_original:

@@ -20,15 +20,19 @@ class EventIds:
 
     Occurrences are counted across batches of the same input, so identical lines in one file
     (e.g. a repeated "Connection closed") get different ids, and re-reading gives the same ids.
+    Callers pass the lines that became events: identical lines parse alike, so counting among
+    them gives the same occurrence numbers as counting among all lines.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[str, pd.Series] = {}
+        self._seen: dict[str, _Counts] = {}
 
     def ids(self, path: str, raw: pa.Array) -> pa.Array:
-        texts = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=object)
-        line_hash = pd.util.hash_array(texts, hash_key=_KEY)
-        occurrence = self._occurrences(path, pd.Series(line_hash))
+        return self.from_hashes(path, line_hashes(raw))
+
+    def from_hashes(self, path: str, line_hash: np.ndarray) -> pa.Array:
+        """Ids for lines given by `line_hashes`, in input order (call in input order)."""
+        occurrence = self._seen.setdefault(path, _Counts()).occurrences(line_hash)
         # two 64-bit words: the column order changes the mix, so one string hash serves both
         words = [
             pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
@@ -36,11 +40,60 @@ class EventIds:
         ]
         return _hex(np.stack(words, axis=1))
 
-    def _occurrences(self, path: str, h: pd.Series) -> np.ndarray:
-        prior = self._seen.get(path, pd.Series(dtype="int64"))
-        before = h.map(prior).fillna(0).astype("int64").to_numpy()
-        self._seen[path] = prior.add(h.value_counts(), fill_value=0).astype("int64")
-        return h.groupby(h).cumcount().to_numpy() + before
+
+class LineHashes:
+    """Stands in for EventIds where lines are parsed out of order (worker processes): keeps
+    the line hashes of the last call and returns null ids; `EventIds.from_hashes` later."""
+
+    def __init__(self) -> None:
+        self.last = np.zeros(0, dtype=np.uint64)
+
+    def ids(self, path: str, raw: pa.Array) -> pa.Array:
+        self.last = line_hashes(raw)
+        return pa.nulls(len(raw), pa.string())
+
+
+def line_hashes(raw: pa.Array) -> np.ndarray:
+    texts = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.util.hash_array(texts, hash_key=_KEY)
+
+
+class _Counts:
+    """How often each line hash was seen: sorted runs merged like a binary counter, so a file
+    of n lines costs O(n log n) in total (a single growing table re-merged per batch is
+    quadratic)."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def occurrences(self, h: np.ndarray) -> np.ndarray:
+        keys, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+        order = np.argsort(inverse, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        within = np.empty(len(h), dtype=np.int64)
+        within[order] = np.arange(len(h)) - np.repeat(starts, counts)
+        out = within + self._prior(keys)[inverse]
+        self._add(keys, counts.astype(np.int64))
+        return out
+
+    def _prior(self, keys: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, run_counts in self._runs:
+            pos = np.searchsorted(run_keys, keys).clip(max=len(run_keys) - 1)
+            hit = run_keys[pos] == keys
+            total[hit] += run_counts[pos[hit]]
+        return total
+
+    def _add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        while self._runs and len(self._runs[-1][0]) <= 2 * len(keys):
+            old_keys, old_counts = self._runs.pop()
+            both = np.concatenate([old_keys, keys])
+            keys, inverse = np.unique(both, return_inverse=True)
+            counts = np.bincount(
+                inverse, weights=np.concatenate([old_counts, counts]), minlength=len(keys)
+            ).astype(np.int64)
+        if len(keys):
+            self._runs.append((keys, counts))
 
 
 def _hex(words: np.ndarray) -> pa.Array:
