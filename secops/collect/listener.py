@@ -230,9 +230,8 @@ class Collector:
         try:
             while True:
                 try:
-                    frame = await asyncio.wait_for(
-                        read_frame(reader, self.s.max_frame), self.s.idle_timeout
-                    )
+                    async with asyncio.timeout(self.s.idle_timeout):  # no task per frame
+                        frame = await read_frame(reader, self.s.max_frame)
                 except TimeoutError:
                     self.stats.timeouts += 1
                     return

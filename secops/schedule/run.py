@@ -167,8 +167,8 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
 
 
 def _start(state: State, end_ms: int, look_back: int, max_look_back: int) -> int:
-    if state.checkpoint_ms is None:
-        return end_ms - look_back
+    if state.checkpoint_ms is None:  # the first run: whatever the spool has, within bounds
+        return end_ms - max(max_look_back, look_back)
     start = state.checkpoint_ms - look_back
     if state.resume_ms is not None:
         start = min(start, state.resume_ms)
