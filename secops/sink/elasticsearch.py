@@ -263,5 +263,10 @@ def query_findings(
             size=limit or 10_000,
         )
     except client_errors() as exc:
-        raise SinkError(f"cannot read findings from Elasticsearch: {describe(exc)}") from None
+        hint = (
+            " (run 'secops es setup', then correlate with --es-url)"
+            if "404" in describe(exc)
+            else ""
+        )
+        raise SinkError(f"cannot read findings from Elasticsearch: {describe(exc)}{hint}") from None
     return [hit["_source"] for hit in resp["hits"]["hits"]]
