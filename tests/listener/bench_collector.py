@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from conftest import Daemon, ssh_line  # noqa: E402
+from tests.listener.daemon import Daemon, ssh_line  # noqa: E402
 
 
 def main() -> None:

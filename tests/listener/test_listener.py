@@ -6,7 +6,7 @@ import socket
 import time
 from pathlib import Path
 
-from conftest import Daemon, ssh_line, tls_client
+from tests.listener.daemon import Daemon, ssh_line, tls_client
 
 
 def _tcp(addr: tuple[str, int]) -> socket.socket:

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Daemon, ssh_line
 
 from secops.collect.listener import Buffer
+from tests.listener.daemon import Daemon, ssh_line
 
 SESSION = 400
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import HOURS, TOPOLOGY, comparable, differences
-from daylogs import DAY, growing
-
 from secops.pipeline import run as batch_run
 from secops.schedule import RunSettings, run_once
 from secops.schedule.run import load_content
 from secops.sink import LocalStore
+from tests.schedule.daylogs import DAY, growing
+from tests.schedule.helpers import HOURS, TOPOLOGY, comparable, differences
 
 
 def test_five_minute_runs_give_the_batch_findings(day_logs: Path, tmp_path: Path) -> None:
