@@ -102,7 +102,8 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 def _cast(s: pd.Series, want: pd.ArrowDtype) -> pd.Series:
     t = want.pyarrow_dtype
     if pa.types.is_timestamp(t):
-        return pd.Series(pd.to_datetime(s, utc=True, errors="coerce"), index=s.index).astype(want)
+        parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+        return pd.Series(parsed, index=s.index).astype(want)
     if pa.types.is_integer(t):
         return pd.to_numeric(s, errors="coerce").astype(want)
     arr = pa.array(
