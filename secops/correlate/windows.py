@@ -6,12 +6,21 @@ works on whole arrays sorted by (key, time): no per-event Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def to_millis(ts: pd.Series) -> np.ndarray:
     """Event timestamps (Arrow timestamp[ns, UTC]) -> int64 ms since epoch (NaT -> min)."""
+    dtype = ts.dtype
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
+        arr = pa.chunked_array(ts.array._pa_array).cast(pa.timestamp("ns", "UTC"))  # type: ignore[attr-defined]
+        ns = pc.fill_null(arr.cast(pa.int64()), np.iinfo(np.int64).min).to_numpy()
+        return np.asarray(ns, dtype=np.int64) // 1_000_000
     values = pd.to_datetime(ts, utc=True).astype("datetime64[ns, UTC]")
     ns = (
         values.array.asi8
@@ -21,25 +30,48 @@ def to_millis(ts: pd.Series) -> np.ndarray:
     return np.asarray(ns, dtype=np.int64) // 1_000_000
 
 
-def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, list[tuple]]:
-    """Dense codes for the tuple of `fields` per row (-1 when any part is null) + the key values."""
+class KeyValues(Sequence[tuple]):
+    """The key tuple of each dense code, built when asked for (most keys never fire)."""
+
+    def __init__(self, cols: list[pd.Series], first_rows: np.ndarray) -> None:
+        self._cols, self._first = cols, first_rows
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def __getitem__(self, code: int) -> tuple:  # type: ignore[override]
+        row = int(self._first[code])
+        return tuple(None if pd.isna(v := c.iloc[row]) else v for c in self._cols)
+
+
+def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, Sequence[tuple]]:
+    """Dense codes for the tuple of `fields` per row (-1 when any part is null) + the key values.
+
+    Codes number the keys in order of first appearance. Each column is factorized alone
+    (Arrow dictionary encoding) and the codes are combined as integers: no Python objects."""
     if not fields:
         return np.zeros(len(frame), dtype=np.int64), [()]
     cols = [
         frame[f] if f in frame.columns else pd.Series([pd.NA] * len(frame), index=frame.index)
         for f in fields
     ]
-    if len(cols) == 1:
-        codes, uniques = pd.factorize(cols[0], use_na_sentinel=True)
-        return codes.astype(np.int64), [(u,) for u in uniques]
-    index = pd.MultiIndex.from_arrays([c.to_numpy(dtype=object, na_value=None) for c in cols])
-    codes, uniques = pd.factorize(index, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
+    combined = np.zeros(len(frame), dtype=np.int64)
     nulls = np.zeros(len(frame), dtype=bool)
     for c in cols:
-        nulls |= c.isna().to_numpy()
-    codes[nulls] = -1
-    return codes, [tuple(u) for u in uniques]
+        codes, uniques = pd.factorize(c, use_na_sentinel=True)
+        nulls |= codes < 0
+        combined = combined * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        combined = pd.factorize(combined)[0].astype(np.int64)  # dense again: no overflow
+    combined[nulls] = -1
+    codes, _ = pd.factorize(combined, use_na_sentinel=False)
+    codes = codes.astype(np.int64)
+    if nulls.any():  # -1 took a code of its own: drop it and renumber the rest
+        null_code = codes[np.flatnonzero(nulls)[0]]
+        codes = np.where(nulls, -1, codes - (codes > null_code))
+    valid = np.flatnonzero(codes >= 0)
+    _, first_of = np.unique(codes[valid], return_index=True)  # codes are 0..k-1, all present
+    first = valid[first_of]
+    return codes, KeyValues([c.reset_index(drop=True) for c in cols], first)
 
 
 def sort_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:
