@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from secops.collect import STDIN, expand_inputs, iter_range, split_ranges
-from secops.normalise import WORK_LINES, ParseReport, record_batch, registry_for
+from secops.normalise import (
+    WORK_LINES,
+    ParseReport,
+    record_batch,
+    registry_for,
+    use_dead_letter,
+)
 from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
 from secops.normalise.events import EventIds, LineHashes
 
@@ -85,6 +91,7 @@ def read_parallel(
     """(prepared frame, events parsed) per chunk, in input order; `report` and `dead_letter`
     as iter_events does."""
     global _SETUP
+    use_dead_letter(report, dead_letter)
     _SETUP = _Setup(registry_for(None), opts, prepare, dead_letter is not None)
     tasks = [(p, s, e) for p in expand_inputs(inputs) for s, e in split_ranges(p, chunk_bytes)]
     ids = EventIds()

@@ -33,6 +33,7 @@ __all__ = [
     "load_parsers",
     "record_batch",
     "registry_for",
+    "use_dead_letter",
 ]
 
 
@@ -58,14 +59,19 @@ def iter_events(
     registry = registry_for(parsers_dir)
     opts = Options(year=year, tz=tz, now=now or datetime.now(UTC), keep_original=keep_original)
     report = report if report is not None else ParseReport()
-    if dead_letter is not None:
-        report.dead_letter_path = str(dead_letter)
-        _writable(Path(dead_letter))
+    use_dead_letter(report, dead_letter)
     ids = EventIds()
     for batch in iter_batches(inputs, batch_lines=min(batch_lines, WORK_LINES)):
         result = normalise_batch(batch, registry, opts, ids)
         record_batch(result, batch.path, report, dead_letter)
         yield result.events
+
+
+def use_dead_letter(report: ParseReport, dead_letter: str | Path | None) -> None:
+    """Name the dead-letter file in the report; fail before reading if it is not writable."""
+    if dead_letter is not None:
+        report.dead_letter_path = str(dead_letter)
+        _writable(Path(dead_letter))
 
 
 def _writable(path: Path) -> None:
