@@ -144,7 +144,7 @@ def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[
         state_dir=state_dir,
         spool_dir=spool_dir,
         inputs=inputs,
-        rules_paths=cfg.rules or None,
+        rules_paths=list(cfg.rules) or None,
         topology_path=cfg.topology,
         look_back_ms=_duration_ms(look_back, "look_back") if look_back else 0,
         max_look_back_ms=_duration_ms(

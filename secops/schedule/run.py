@@ -36,7 +36,7 @@ class RunSettings:
     state_dir: Path
     spool_dir: Path
     inputs: list[str] = field(default_factory=list)
-    rules_paths: list[str] | None = None
+    rules_paths: list[str | Path] | None = None
     topology_path: str | None = None
     look_back_ms: int = 0  # at least the longest rule window (taken when larger)
     max_look_back_ms: int = 86_400_000  # bound on how far an open episode pulls a run back
