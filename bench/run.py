@@ -38,7 +38,7 @@ SEED = 5
 class Run:
     wall: float
     rss_max: int  # largest single process, KiB (/usr/bin/time -v)
-    rss_tree: int  # peak sum over the process tree, KiB (sampled)
+    rss_tree: int  # peak PSS summed over the process tree, KiB (sampled every 50 ms)
     stdout: str
     stderr: str
 
@@ -81,13 +81,15 @@ class Row:
 # measuring
 
 
-def _tree_rss_kib(pid: int) -> int:
+def _tree_pss_kib(pid: int) -> int:
+    """Proportional set size summed over the process tree: forked workers share pages with
+    their parent, which a sum of RSS would count once per process."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next((int(x.split()[1]) for x in fh if x.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next((int(x.split()[1]) for x in fh if x.startswith("Pss:")), 0)
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
@@ -109,7 +111,7 @@ def measure(cmd: list[str], stdin: Path | None = None, env: dict[str, str] | Non
 
     def sample() -> None:
         while not stop.wait(0.05):
-            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            peak[0] = max(peak[0], _tree_pss_kib(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -243,10 +245,11 @@ def write_results(rows: list[Row], meta: dict[str, Any], out: Path) -> str:
         "treat absolute numbers as lower bounds). Peers: "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
         + ".",
-        "Wall time is the median of the runs listed; peak RSS is the larger of `/usr/bin/time -v` "
-        "(largest process) and the sampled sum over the process tree (secops' parse workers).",
+        "Wall time is the median of the runs listed; peak memory is the larger of `/usr/bin/time "
+        "-v`'s maximum RSS (largest single process) and the peak of the process tree's summed "
+        "PSS sampled every 50 ms (secops forks parse workers that share pages with it).",
         "",
-        "| lines | tool | job | runs | wall s (median) | lines/s | MB/s | peak RSS MiB | detections vs ground truth |",
+        "| lines | tool | job | runs | wall s (median) | lines/s | MB/s | peak memory MiB | detections vs ground truth |",
         "|---:|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:

@@ -26,7 +26,7 @@ from secops.normalise import ParseReport, iter_events
 from secops.normalise.batch import Options
 from secops.parallel import default_workers, read_parallel, worth_parallel
 from secops.schema import empty_events
-from secops.score import score
+from secops.score import ENTITY_FIELDS, score
 from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
@@ -175,17 +175,36 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
     return mask
 
 
+#: columns the judge and the finding document read, whatever the rules
+DETECT_COLUMNS = frozenset(
+    {"@timestamp", "event.id", "event.category", *ENTITY_FIELDS}
+    | {f"{side}.{x}" for side in ("source", "destination") for x in ("asset", "zone", "locality")}
+    | {"host.asset", "host.zone"}
+)
+
+
+def used_columns(rules: list[Rule]) -> set[str]:
+    """Every column detection reads: rule conditions and keys, judge and score."""
+    cols = rule_columns(rules) | DETECT_COLUMNS
+    for r in rules:
+        cols |= {*r.group_by, *([r.field] if r.field else [])}
+        cols |= {f for s in r.steps for f in s.by} | {f for c in r.step_carry for f in c}
+    return cols
+
+
 def enrich_and_select(
     rules: list[Rule], topology: Topology
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """Per batch: enrich, then keep only the rows some rule can use (bounds memory)."""
+    """Per batch: enrich, then keep only the rows some rule can use and the columns detection
+    reads (bounds memory; `_`-prefixed bookkeeping columns stay)."""
     rows = rule_rows(rules)
+    keep = used_columns(rules)
 
     def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         frame = enrich(frame, topology)
-        if rows is None or frame.empty:
-            return frame
-        return frame[rows(frame)].reset_index(drop=True)
+        if rows is not None and not frame.empty:
+            frame = frame[rows(frame)].reset_index(drop=True)
+        return frame[[c for c in frame.columns if c in keep or c.startswith("_")]]
 
     return prepare
 
