@@ -23,6 +23,12 @@ SEVERITY_STYLE = {
 JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout."
 )
+DATA_DIR_OPTION = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="SECOPS_DATA_DIR",
+    help="Local store directory (env SECOPS_DATA_DIR).",
+)
 
 
 def _console(stream: Any) -> Console:

@@ -8,7 +8,16 @@ from typing import Any
 import click
 from rich.table import Table
 
-from secops.cli.common import JSON_OPTION, config, echo_json, err, out, progress, severity
+from secops.cli.common import (
+    DATA_DIR_OPTION,
+    JSON_OPTION,
+    config,
+    echo_json,
+    err,
+    out,
+    progress,
+    severity,
+)
 from secops.cli.es import ES_URL_OPTION, es_events, es_settings
 from secops.errors import ConfigError
 from secops.normalise import ParseReport, iter_events
@@ -73,12 +82,7 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
 @YEAR_OPTION
 @TZ_OPTION
 @DEAD_OPTION
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar="SECOPS_DATA_DIR",
-    help="Local store directory (env SECOPS_DATA_DIR).",
-)
+@DATA_DIR_OPTION
 @click.option(
     "--store/--no-store",
     default=True,

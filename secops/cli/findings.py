@@ -13,7 +13,7 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from secops.cli.common import JSON_OPTION, config, echo_json, err, out, severity
+from secops.cli.common import DATA_DIR_OPTION, JSON_OPTION, config, echo_json, err, out, severity
 from secops.cli.correlate import brief, show_findings
 from secops.cli.es import ES_URL_OPTION, es_settings
 from secops.correlate.rule import SEVERITIES
@@ -28,12 +28,6 @@ from secops.triage.propose import Proposal, entities_of_doc
 from secops.triage.remote import partial_doc, remote_sink
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage."
-DATA_DIR = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar="SECOPS_DATA_DIR",
-    help="Local store directory (env SECOPS_DATA_DIR).",
-)
 _SINCE = re.compile(r"^(\d+)([mhd])$")
 
 
@@ -81,7 +75,7 @@ def _since(value: str | None) -> str | None:
     help="Read the local store or the Elasticsearch findings index.",
 )
 @ES_URL_OPTION
-@DATA_DIR
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def list_findings(
@@ -129,7 +123,7 @@ def list_findings(
 )
 @click.option("--input", "-i", "inputs", multiple=True, help="Logs to find the events in.")
 @click.option("--year", type=int, help="Year for syslog lines without one (as for correlate).")
-@DATA_DIR
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def show(
@@ -290,7 +284,7 @@ def _simple(action: str, doc_help: str) -> click.Command:
     @click.argument("finding_id")
     @NOTE
     @ANALYST
-    @DATA_DIR
+    @DATA_DIR_OPTION
     @JSON_OPTION
     @click.pass_context
     def command(
@@ -316,7 +310,7 @@ findings.add_command(_simple("reopen", "Reopen a closed finding."))
 @click.argument("assignee")
 @NOTE
 @ANALYST
-@DATA_DIR
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def assign(ctx, finding_id, assignee, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
@@ -330,7 +324,7 @@ def assign(ctx, finding_id, assignee, note, analyst, data_dir, as_json) -> None:
 @click.option("--of", "original", required=True, help="The finding this one duplicates.")
 @NOTE
 @ANALYST
-@DATA_DIR
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def duplicate(ctx, finding_id, original, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
@@ -358,7 +352,7 @@ def duplicate(ctx, finding_id, original, note, analyst, data_dir, as_json) -> No
     help="Exceptions folder (default: config 'exceptions', else ./exceptions).",
 )
 @ANALYST
-@DATA_DIR
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def false_positive(  # type: ignore[no-untyped-def]

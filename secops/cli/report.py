@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from secops.cli.common import config, err
+from secops.cli.common import DATA_DIR_OPTION, config, err
 from secops.report import PERIODS, write_report
 from secops.sink import LocalStore
 from secops.topology import load_topology
@@ -42,12 +42,7 @@ EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid configurat
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
     help="End of the period (default: now; UTC unless an offset is given).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar="SECOPS_DATA_DIR",
-    help="Local store directory (env SECOPS_DATA_DIR).",
-)
+@DATA_DIR_OPTION
 @click.pass_context
 def report(
     ctx: click.Context,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from secops.cli.common import JSON_OPTION, echo_json, err, out, severity
+from secops.cli.common import DATA_DIR_OPTION, JSON_OPTION, echo_json, err, out, severity
 from secops.correlate import load_rules
 from secops.correlate.conditions import DERIVED_FIELDS, KNOWN_FIELDS
 from secops.errors import ContentErrors, SecopsError
@@ -124,12 +124,7 @@ def fields(as_json: bool) -> None:
 
 
 @rules.command(epilog=EXIT_HELP)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar="SECOPS_DATA_DIR",
-    help="Local store directory (env SECOPS_DATA_DIR).",
-)
+@DATA_DIR_OPTION
 @JSON_OPTION
 @click.pass_context
 def health(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:

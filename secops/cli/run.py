@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from secops.cli.common import config, err
+from secops.cli.common import DATA_DIR_OPTION, config, err
 from secops.config import Config
 from secops.correlate.rule import parse_duration
 from secops.errors import ConfigError, SecopsError
@@ -66,7 +66,7 @@ def _log(line: dict[str, Any], log_file: Path | None, human: str) -> None:
 @click.option("--input", "-i", "inputs", multiple=True, help="File or directory to follow.")
 @click.option("--topology", "-t", type=click.Path(exists=True), help="Topology file or dir.")
 @click.option("--rules", "-r", multiple=True, type=click.Path(exists=True), help="Rules.")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="SECOPS_DATA_DIR")
+@DATA_DIR_OPTION
 @click.option("--state-dir", type=click.Path(file_okay=False), help="Default <data-dir>/state.")
 @click.option("--spool-dir", type=click.Path(file_okay=False), help="Default <data-dir>/spool.")
 @click.option(
@@ -208,7 +208,7 @@ def _human(line: dict[str, Any]) -> str:
 )
 @click.option("--cert", type=click.Path(dir_okay=False), help="TLS certificate chain (PEM).")
 @click.option("--key", type=click.Path(dir_okay=False), help="TLS private key (PEM).")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="SECOPS_DATA_DIR")
+@DATA_DIR_OPTION
 @click.option("--spool-dir", type=click.Path(file_okay=False), help="Default <data-dir>/spool.")
 @click.option(
     "--flush-lines", type=int, help="Flush a micro-batch at this many messages (default 5000)."

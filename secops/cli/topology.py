@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from secops.cli.common import DATA_DIR_OPTION
 from secops.errors import ContentErrors, SecopsError
 from secops.topology import Topology, load_topology
 
@@ -192,12 +193,7 @@ def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
     show_default=True,
     help="Assets drawn per zone; the rest collapse into '+N more'.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    envvar="SECOPS_DATA_DIR",
-    help="Local store directory (env SECOPS_DATA_DIR).",
-)
+@DATA_DIR_OPTION
 @click.pass_context
 def draw_map(
     ctx: click.Context,
