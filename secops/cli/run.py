@@ -86,6 +86,12 @@ def _log(line: dict[str, Any], log_file: Path | None, human: str) -> None:
 @click.option("--tz", help="Time zone for syslog lines that carry none (default UTC).")
 @click.option("--dead-letter", type=click.Path(dir_okay=False), help="Unparsable lines go here.")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Append the JSON log line here.")
+@click.option(
+    "--es-source",
+    metavar="PATTERN",
+    help="Also correlate ECS events from these Elasticsearch indices (each run reads its window).",
+)
+@click.option("--es-query", help="With --es-source: KQL-like text or Query DSL JSON.")
 @click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601; replays, tests).")
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be read and the window; change nothing."
@@ -156,6 +162,11 @@ def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[
         dead_letter=cfg.dead_letter,
         fail_on=_setting(cfg, "run", "fail_on", opts["fail_on"]),
         dry_run=opts["dry_run"],
+        extra_source=_es_source(
+            cfg,
+            _setting(cfg, "run", "es_source", opts["es_source"]),
+            _setting(cfg, "run", "es_query", opts["es_query"]),
+        ),
     )
     if settings.fail_on and settings.fail_on not in SEVERITIES.choices:
         raise ConfigError(f"run.fail_on must be one of {', '.join(SEVERITIES.choices)}", cfg.file)
@@ -168,6 +179,29 @@ def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[
         sinks.append(es)
     log_file = _path(cfg, _setting(cfg, "run", "log_file", opts["log_file"]))
     return settings, sinks, log_file
+
+
+def _es_source(cfg: Config, pattern: str | None, query: str | None) -> Any:
+    """A window reader over Elasticsearch indices (point in time + search_after), or None."""
+    if not pattern:
+        if query:
+            raise click.UsageError("--es-query needs --es-source")
+        return None
+    from secops.collect.elasticsearch import Search, iter_es_events
+    from secops.elastic import EsSettings, connect
+    from secops.errors import CollectError
+    from secops.normalise import ParseReport
+
+    settings = EsSettings.resolve(cfg.es, file=cfg.file)
+    if not settings.configured:
+        raise click.UsageError("--es-source needs a cluster: SECOPS_ES_URL or es.urls")
+
+    def read(start: datetime, end: datetime) -> Any:
+        search = Search(pattern, since=start.isoformat(), until=end.isoformat(), query=query)
+        client = connect(settings, CollectError)
+        return iter_es_events(client, search, report=ParseReport(), dead_letter=cfg.dead_letter)
+
+    return read
 
 
 def _es_sink(cfg: Config) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,9 @@ class RunSettings:
     dead_letter: str | Path | None = None
     fail_on: str | None = None
     dry_run: bool = False
+    #: extra events for a window (e.g. read from Elasticsearch indices): (start, end) -> frames.
+    #: They are read again each run over the whole window, so they need no spool.
+    extra_source: Callable[[datetime, datetime], Iterable[pd.DataFrame]] | None = None
 
 
 @dataclass
@@ -141,6 +145,10 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
         out.status = "nothing-new"
         return out
     events = spool.read(_dt(start_ms), _dt(end_ms))
+    if s.extra_source is not None:
+        events, out.counts["extra_source_events"] = _with_extra(
+            events, s.extra_source, start_ms, end_ms
+        )
     events = events.drop(columns=[c for c in HEAVY_COLUMNS if c in events.columns])
     clock.lap("read")
     findings = changed_since(detect(events, rules, topology), rules, state.checkpoint_ms)
@@ -164,6 +172,22 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
     if _gate(findings, s.fail_on):
         out.exit_code, out.status = EXIT_FINDINGS, "findings"
     return out
+
+
+def _with_extra(
+    events: pd.DataFrame,
+    source: Callable[[datetime, datetime], Iterable[pd.DataFrame]],
+    start_ms: int,
+    end_ms: int,
+) -> tuple[pd.DataFrame, int]:
+    """The spooled events plus the extra source's events of the window, each event.id once."""
+    frames = [f for f in source(_dt(start_ms), _dt(end_ms)) if len(f)]
+    if not frames:
+        return events, 0
+    extra = pd.concat(frames, ignore_index=True)
+    merged = pd.concat([events, extra], ignore_index=True) if len(events) else extra
+    merged = merged.drop_duplicates(subset=["event.id"], keep="first", ignore_index=True)
+    return merged, len(extra)
 
 
 def _start(state: State, end_ms: int, look_back: int, max_look_back: int) -> int:
