@@ -17,7 +17,7 @@ from secops.correlate.windows import to_millis
 from secops.errors import SinkError
 from secops.normalise import load_parsers
 from secops.normalise.batch import Registry
-from secops.pipeline import HEAVY_COLUMNS, detect
+from secops.pipeline import HEAVY_COLUMNS, detect, rule_columns
 from secops.schedule import tail
 from secops.schedule.lock import RunLock
 from secops.schedule.resume import changed_since, longest_window, resume_point
@@ -149,7 +149,10 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
         events, out.counts["extra_source_events"] = _with_extra(
             events, s.extra_source, start_ms, end_ms
         )
-    events = events.drop(columns=[c for c in HEAVY_COLUMNS if c in events.columns])
+    keep = rule_columns(rules)  # e.g. Sigma keyword rules read `message`
+    events = events.drop(
+        columns=[c for c in HEAVY_COLUMNS if c in events.columns and c not in keep]
+    )
     clock.lap("read")
     findings = changed_since(detect(events, rules, topology), rules, state.checkpoint_ms)
     times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, np.int64)
