@@ -12,9 +12,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +102,7 @@ def read_parallel(
     ctx = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for chunk in pool.map(_work, tasks):
+            for chunk in _in_order(pool, tasks, ahead=2 * workers):
                 before = offsets.get(chunk.path, 0)
                 for result in chunk.results:
                     if not result.dead.empty:
@@ -112,6 +114,20 @@ def read_parallel(
                 yield _with_ids(chunk, ids), chunk.parsed
     finally:
         _SETUP = None
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, tasks: list[tuple[str, int, int]], ahead: int
+) -> Iterator[_Chunk]:
+    """Results in task order with at most `ahead` tasks in flight: finished chunks wait in
+    memory only until their turn (`pool.map` would submit them all and let results pile up)."""
+    todo = iter(tasks)
+    pending: deque[Future[_Chunk]] = deque(pool.submit(_work, t) for t in islice(todo, ahead))
+    while pending:
+        chunk = pending.popleft().result()
+        for task in islice(todo, 1):
+            pending.append(pool.submit(_work, task))
+        yield chunk
 
 
 def _with_ids(chunk: _Chunk, ids: EventIds) -> pd.DataFrame:
