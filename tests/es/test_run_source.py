@@ -15,7 +15,9 @@ FAIL = "Nov 20 10:{m:02d}:{s:02d} web01 sshd[{pid}]: Failed password for root fr
 
 def test_scheduled_runs_read_their_window_from_es(es_url, es_client, index, tmp_path):  # noqa: F811
     log = tmp_path / "auth.log"
-    log.write_text("".join(FAIL.format(m=i // 6, s=i % 6 * 10, pid=i, port=40000 + i) for i in range(14)))
+    log.write_text(
+        "".join(FAIL.format(m=i // 6, s=i % 6 * 10, pid=i, port=40000 + i) for i in range(14))
+    )
     events = tmp_path / "events.jsonl"
     res = CliRunner().invoke(cli, ["parse", "-i", str(log), "--year", "2026", "-o", str(events)])
     assert res.exit_code == 0, res.stderr
