@@ -6,38 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from secops.content import Located, load_yaml
 from secops.errors import ContentErrors, ParserError, SecopsError
 from secops.normalise.definitions import ParserDef, validate
 
 ENV_DIR = "SECOPS_COLLECTORS"
-
-
-class _LineDict(dict):  # type: ignore[type-arg]
-    """A mapping that remembers its own line and the line of each key."""
-
-    line: int | None = None
-    key_lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    out = _LineDict()
-    out.line = node.start_mark.line + 1
-    out.key_lines = {}
-    for key_node, value_node in node.value:
-        key = str(loader.construct_object(key_node, deep=True))
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def default_parsers_dir() -> Path:
@@ -68,14 +41,10 @@ def load_parsers(parsers_dir: str | Path | None = None) -> list[ParserDef]:
 
 def _load_one(path: Path) -> tuple[ParserDef | None, list[SecopsError]]:
     try:
-        doc: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return None, [ParserError(f"invalid YAML: {getattr(exc, 'problem', exc)}", str(path), line)]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ParserError(f"cannot read: {exc}", str(path))]
-    if not isinstance(doc, _LineDict):
+        doc: Any = load_yaml(path, ParserError)
+    except ParserError as exc:
+        return None, [exc]
+    if not isinstance(doc, Located):
         return None, [ParserError("a parser file must be a mapping", str(path), 1)]
     parser = ParserDef.from_dict(doc, file=str(path))
     errors: list[SecopsError] = list(validate(parser, doc.key_lines))

@@ -57,7 +57,7 @@ def test_all_errors_reported_with_file_and_line(tmp_path: Path) -> None:
         f"{tmp_path / 'badfield.yaml'}:6: pattern 'one': group 'src_ip' captures unknown field"
         in text
     )
-    assert f"{tmp_path / 'broken.yaml'}:3: invalid YAML" in text
+    assert f"{tmp_path / 'broken.yaml'}:3:1: invalid YAML" in text
     assert len(err.value.errors) == 5
 
 
