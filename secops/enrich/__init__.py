@@ -6,7 +6,7 @@ Vectorised: each lookup runs on the distinct values of a column, not per event.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,23 +16,16 @@ from secops.schema import dtype
 from secops.topology.ipindex import PrefixTable
 
 
-class AssetLookup(Protocol):
-    def is_empty(self) -> bool: ...
-    def asset_of_ip(self, ips: pd.Series) -> pd.Series: ...
-    def zone_of_ip(self, ips: pd.Series) -> pd.Series: ...
-    def asset_of_host(self, names: pd.Series) -> pd.Series: ...
-    def catch_all_zones(self) -> frozenset[str]: ...
-
-
 def enrich(events: pd.DataFrame, topology: Any) -> pd.DataFrame:
     """Return `events` with source/destination/host asset and zone, and source/destination locality."""
     out = events.copy(deep=False)
+    catch_all = _catch_all(topology)
     for side in ("source", "destination"):
         ips = out[f"{side}.ip"]
         out[f"{side}.asset"] = _string(topology.asset_of_ip(ips), out.index)
         out[f"{side}.zone"] = _string(topology.zone_of_ip(ips), out.index)
         out[f"{side}.locality"] = _locality(
-            ips, out[f"{side}.asset"], out[f"{side}.zone"], _catch_all(topology)
+            ips, out[f"{side}.asset"], out[f"{side}.zone"], catch_all
         )
     host_asset = _string(topology.asset_of_host(out["host.name"]), out.index)
     out["host.asset"] = host_asset
@@ -47,14 +40,8 @@ def _string(series: pd.Series, index: pd.Index) -> pd.Series:
 
 
 def _catch_all(topology: Any) -> frozenset[str]:
-    fn = getattr(topology, "catch_all_zones", None)
-    if fn is not None:
-        return frozenset(fn())
-    names = set()
-    for zone in getattr(topology, "zones", ()):
-        if any(str(c).endswith("/0") for c in zone.cidrs):
-            names.add(zone.name)
-    return frozenset(names)
+    """Zones that only say "anywhere" (a /0 CIDR): being in one says nothing about locality."""
+    return frozenset(z.name for z in topology.zones if any(str(c).endswith("/0") for c in z.cidrs))
 
 
 def _host_zone(topology: Any, host_asset: pd.Series, index: pd.Index) -> pd.Series:
