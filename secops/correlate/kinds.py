@@ -6,7 +6,6 @@ All work on whole arrays (numpy / pandas); Python loops run per candidate, never
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,7 +141,3 @@ KINDS: dict[str, Detector] = {
 
 def register(kind: str, detector: Detector) -> None:
     KINDS[kind] = detector
-
-
-def key_dict(candidate: Candidate) -> dict[str, Any]:
-    return dict(candidate.key)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secops.content import Located
-from secops.correlate.conditions import Condition, compile_condition
+from secops.correlate.conditions import Condition, _check_field, compile_condition
 from secops.errors import RuleError
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -256,8 +256,6 @@ def _confidence(doc: Mapping[str, Any], file: str | None) -> float:
 
 
 def _fields(value: Any, doc: Any, key: str, file: str | None) -> tuple[str, ...]:
-    from secops.correlate.conditions import _check_field
-
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else value
