@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -18,7 +17,7 @@ from secops.cli.correlate import brief, show_findings
 from secops.cli.es import ES_URL_OPTION, es_settings
 from secops.correlate.rule import SEVERITIES
 from secops.elastic import connect
-from secops.errors import SecopsError, SinkError
+from secops.errors import ConfigError, SecopsError, SinkError
 from secops.judge.exceptions import resolve_exceptions_path
 from secops.sink import LocalStore
 from secops.sink.elasticsearch import query_findings
@@ -28,7 +27,6 @@ from secops.triage.propose import Proposal, entities_of_doc
 from secops.triage.remote import partial_doc, remote_sink
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage."
-_SINCE = re.compile(r"^(\d+)([mhd])$")
 
 
 @click.group(epilog=EXIT_HELP)
@@ -37,17 +35,14 @@ def findings() -> None:
 
 
 def _since(value: str | None) -> str | None:
+    """'30m' / '24h' / '7d' -> that long ago (the SLA duration syntax); else an ISO time."""
     if not value:
         return None
-    m = _SINCE.match(value)
-    if m:
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
-        return (
-            (datetime.now(UTC) - timedelta(**{unit: int(m.group(1))}))
-            .isoformat()
-            .replace("+00:00", "Z")
-        )
-    return value
+    try:
+        ago = parse_duration(value)
+    except ConfigError:
+        return value
+    return (datetime.now(UTC) - ago).isoformat().replace("+00:00", "Z")
 
 
 @findings.command("list", epilog=EXIT_HELP)
