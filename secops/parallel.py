@@ -36,6 +36,7 @@ from secops.normalise.events import EventIds, LineHashes
 #: bytes per work item: big enough to amortise a task, small enough to spread over cores
 CHUNK_BYTES = 16 << 20
 HASH = "_line_hash"
+_POSITION = "_position"  # row of a kept event in its parsed batch
 
 Prepare = Callable[[pd.DataFrame], pd.DataFrame]
 
@@ -152,8 +153,10 @@ def _work(task: tuple[str, int, int]) -> _Chunk:
         result = normalise_batch(batch, setup.registry, setup.opts, hashes)
         t = _lap(clock, "workers:parse", t)
         events = result.events
-        events[HASH] = hashes.last if len(events) else np.zeros(0, dtype=np.uint64)
-        frames.append(setup.prepare(events))
+        events[_POSITION] = np.arange(len(events), dtype=np.int64)
+        kept = setup.prepare(events)
+        kept[HASH] = hashes.hash_rows(kept.pop(_POSITION).to_numpy(dtype=np.int64))
+        frames.append(kept)
         t = _lap(clock, "workers:enrich+select", t)
         lines += result.lines
         parsed += len(events)

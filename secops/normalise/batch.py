@@ -57,7 +57,9 @@ def normalise_batch(
     docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
-    hdr["message"] = pc.if_else(pc.equal(fmt, "access"), raw, hdr["message"])
+    is_access = pc.equal(fmt, "access")
+    if pc.any(is_access).as_py():
+        hdr["message"] = pc.if_else(is_access, raw, hdr["message"])
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
     tables = [
         finish_parser(
@@ -134,6 +136,8 @@ def _with_timestamps(tables: list[pa.Table], opts: Options) -> tuple[pa.Table, p
     table = pa.concat_tables(tables, promote_options="default").sort_by(ROW)
     ts = parse_timestamps(table["_ts"].combine_chunks(), year=opts.year, tz=opts.tz, now=opts.now)
     table = table.append_column("@timestamp", to_arrow(ts))
+    if table["@timestamp"].null_count == 0:
+        return table, pa.array([], pa.int64())
     ok = pc.is_valid(table["@timestamp"])
     return table.filter(ok), pc.filter(table[ROW], pc.invert(ok)).combine_chunks()
 
@@ -145,7 +149,7 @@ def _events(
     if len(rows) == 0:
         return empty_events()
     cols = {c: parsed[c].combine_chunks() for c in parsed.column_names if not c.startswith("_")}
-    cols["event.id"] = ids.ids(path, pc.take(raw, rows))
+    cols["event.id"] = ids.ids(path, raw, rows)
     cols["event.kind"] = pa.repeat(pa.scalar("event"), len(rows))
     cols["log.file.path"] = pa.repeat(pa.scalar(path), len(rows))
     if opts.keep_original:

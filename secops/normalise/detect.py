@@ -7,6 +7,7 @@ asa, syslog, access or unknown), `_program` (syslog tag without pid), `_ts` (tim
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -15,19 +16,23 @@ MAX_LINE_BYTES = 64 * 1024
 _BSD_TS = r"[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?"
 _ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 
+# The header patterns match the header only: the rest of the line is the message (`msg`).
+# Capturing a trailing `(?P<msg>.*)$` makes RE2 run its submatch engine over the whole line,
+# ~2 us a line; matching the header and cutting it off costs a tenth of that.
+
 #: Cisco ASA, with or without PRI, relay header, host and the ASA's own timestamp.
 ASA = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?:(?P<ts1>" + _BSD_TS + "|" + _ISO_TS + r"):? )?"
     r"(?:(?P<host>[^\s%:]+) ?:? )?(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
-    r"%(?:ASA|FTD|PIX)-(?P<sev>\d)-(?P<code>\d{6}): ?(?P<msg>.*)$"
+    r"%(?:ASA|FTD|PIX)-(?P<sev>\d)-(?P<code>\d{6}): ?"
 )
 RFC5424 = (
     r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\"]|\"(?:[^\"\\]|\\.)*\")*\])+) ?(?:\x{FEFF})?(?P<msg>.*)$"
+    r"(?P<sd>-|(?:\[(?:[^\]\"]|\"(?:[^\"\\]|\\.)*\")*\])+) ?(?:\x{FEFF})?"
 )
 RFC3164 = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?P<host>\S+) "
-    r"(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?(?P<msg>.*)$"
+    r"(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?"
 )
 #: Apache/nginx combined or common log line (no syslog header).
 ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
@@ -91,14 +96,40 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     return out
 
 
-def _extract_where(raw: pa.Array, mask: pa.Array, regex: str) -> pa.Array:
-    """extract_regex on the rows where `mask` holds only; null elsewhere (RE2 submatch
-    extraction is the expensive part, so it only runs on candidate rows)."""
+def _extract_where(raw: pa.Array, mask: pa.Array, head: str) -> pa.Array:
+    """The groups of the anchored `head` pattern plus `msg` (the rest of the line), on the
+    rows where `mask` holds only; null elsewhere (RE2 submatch extraction is the expensive
+    part, so it only runs on candidate rows and only over the header)."""
     mask = pc.fill_null(mask, False)
     rows = pc.indices_nonzero(mask)
-    groups = pc.extract_regex(pc.take(raw, rows), pattern=regex)
+    texts = pc.take(raw, rows)
+    groups = pc.extract_regex(texts, pattern="^(?P<_head>" + head.removeprefix("^") + ")")
+    names = [groups.type.field(i).name for i in range(groups.type.num_fields)]
+    fields = [pc.struct_field(groups, name) for name in names]
+    head_len = pc.fill_null(pc.binary_length(fields[0]), 0).to_numpy()
+    matched = pa.StructArray.from_arrays(
+        [*fields[1:], _after(texts, head_len)], [*names[1:], "msg"], mask=pc.is_null(groups)
+    )
     position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
-    return pc.take(groups, pc.if_else(mask, position, None))
+    return pc.take(matched, pc.if_else(mask, position, None))
+
+
+def _after(texts: pa.Array, skip: np.ndarray) -> pa.StringArray:
+    """Each text without its first `skip` bytes (a header that ends on a character boundary).
+
+    No per-row slice kernel exists: cut each text in two pieces that share the data buffer
+    (offsets interleaved: head, rest, head, rest, ...) and take the rest pieces."""
+    n = len(texts)
+    if n == 0:
+        return pa.array([], pa.string())
+    texts = texts.cast(pa.string())
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset : texts.offset + n + 1]
+    both = np.empty(2 * n + 1, dtype=np.int32)
+    both[0:-1:2] = offsets[:-1]
+    both[1::2] = offsets[:-1] + skip.astype(np.int32)
+    both[-1] = offsets[-1]
+    pieces = pa.StringArray.from_buffers(2 * n, pa.py_buffer(both), texts.buffers()[2])
+    return pc.take(pieces, pa.array(np.arange(1, 2 * n, 2, dtype=np.int64)))
 
 
 def _base_format(raw: pa.StringArray) -> pa.Array:

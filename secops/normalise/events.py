@@ -27,8 +27,9 @@ class EventIds:
     def __init__(self) -> None:
         self._seen: dict[str, _Counts] = {}
 
-    def ids(self, path: str, raw: pa.Array) -> pa.Array:
-        return self.from_hashes(path, line_hashes(raw))
+    def ids(self, path: str, raw: pa.Array, rows: pa.Array | None = None) -> pa.Array:
+        """Ids of the lines `raw` (of those at `rows` when given), in input order."""
+        return self.from_hashes(path, line_hashes(raw if rows is None else pc.take(raw, rows)))
 
     def from_hashes(self, path: str, line_hash: np.ndarray) -> pa.Array:
         """Ids for lines given by `line_hashes`, in input order (call in input order)."""
@@ -43,14 +44,23 @@ class EventIds:
 
 class LineHashes:
     """Stands in for EventIds where lines are parsed out of order (worker processes): keeps
-    the line hashes of the last call and returns null ids; `EventIds.from_hashes` later."""
+    the raw lines of the last call and returns null ids; the caller hashes only the events it
+    keeps (`hash_rows`) and `EventIds.from_hashes` numbers them later, in input order.
+
+    Hashing only kept rows gives the same occurrence numbers: identical lines parse and are
+    kept alike, so counting among the kept lines counts among all of them."""
 
     def __init__(self) -> None:
-        self.last = np.zeros(0, dtype=np.uint64)
+        self._raw = pa.array([], pa.string())
+        self._rows = pa.array([], pa.int64())
 
-    def ids(self, path: str, raw: pa.Array) -> pa.Array:
-        self.last = line_hashes(raw)
-        return pa.nulls(len(raw), pa.string())
+    def ids(self, path: str, raw: pa.Array, rows: pa.Array) -> pa.Array:
+        self._raw, self._rows = raw, rows
+        return pa.nulls(len(rows), pa.string())
+
+    def hash_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Line hashes of the last call's events at `positions`."""
+        return line_hashes(pc.take(self._raw, pc.take(self._rows, pa.array(positions, pa.int64()))))
 
 
 def line_hashes(raw: pa.Array) -> np.ndarray:

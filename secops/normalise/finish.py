@@ -102,7 +102,9 @@ def to_frame(cols: dict[str, pa.Array]) -> pd.DataFrame:
         if want is not None and pa.types.is_integer(want) and pa.types.is_string(arr.type):
             arr = _to_int(arr, want)
         elif pa.types.is_string(arr.type):
-            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+            empty = pc.equal(arr, "")
+            if pc.any(empty).as_py():
+                arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
         out[name] = pd.Series(arr, dtype=pd.ArrowDtype(arr.type))
     return pd.DataFrame(out)
 
