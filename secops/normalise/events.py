@@ -64,7 +64,9 @@ class LineHashes:
 
 
 def line_hashes(raw: pa.Array) -> np.ndarray:
-    texts = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=object)
+    """64-bit keyed hash of each line's UTF-8 bytes. Handing pandas bytes objects (not str)
+    gives the same hashes without encoding every line again: half the time."""
+    texts = np.asarray(raw.cast(pa.binary()).to_numpy(zero_copy_only=False), dtype=object)
     return pd.util.hash_array(texts, hash_key=_KEY)
 
 
