@@ -7,7 +7,9 @@ IPv6 (rare in practice) is matched per distinct value with Python ints.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -18,7 +20,16 @@ import pyarrow.compute as pc
 STRING = pd.ArrowDtype(pa.string())
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: a canonical dotted-quad IPv4 address: each octet 0-255, no leading zeros
 _V4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
+_V4_RE = re.compile(_V4)
+
+
+def canonical_ip(text: str) -> str:
+    """The address as `ipaddress` writes it (ValueError when it is none); a canonical dotted
+    quad, the common case, is returned as it is without parsing."""
+    text = text.strip()
+    return text if _V4_RE.fullmatch(text) else str(ipaddress.ip_address(text))
 
 
 def factorize(values: pd.Series) -> tuple[np.ndarray, pa.StringArray]:
@@ -57,16 +68,45 @@ def _parse_one(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
     return ip
 
 
+def _split(entries: Iterable[tuple[str, int]]) -> tuple[list[str], np.ndarray]:
+    pairs = list(entries)
+    values = np.fromiter((v for _, v in pairs), dtype=np.int64, count=len(pairs))
+    return [n for n, _ in pairs], values
+
+
+def _parse_v4_networks(networks: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(uint32 address, prefix length, parsed) for `a.b.c.d` and `a.b.c.d/len` spellings,
+    vectorised; the rest (IPv6, netmask forms, anything odd) is left to `ipaddress`."""
+    parts = [n.partition("/") for n in networks]
+    addrs, valid = parse_v4(pa.array([p[0] for p in parts], type=pa.string()))
+    lengths = np.array(
+        [
+            int(p[2])
+            if p[2].isascii() and p[2].isdigit() and len(p[2]) <= 2
+            else (32 if not p[1] else -1)
+            for p in parts
+        ],
+        dtype=np.int64,
+    )
+    return addrs, lengths, valid & (lengths >= 0) & (lengths <= 32)
+
+
 class PrefixTable:
     """Longest-prefix match from networks to integer values (an exact match is a /32 or /128)."""
 
     def __init__(self, entries: Iterable[tuple[str, int]]) -> None:
         v4: dict[int, dict[int, int]] = {}
         v6: dict[int, dict[int, int]] = {}
-        for network, value in entries:
-            net = ipaddress.ip_network(network, strict=False)
+        networks, values = _split(entries)
+        addrs, lengths, fast = _parse_v4_networks(networks)
+        for length in np.unique(lengths[fast]).tolist():
+            sel = fast & (lengths == length)
+            masked = addrs[sel] & np.uint32(_mask_v4(length))
+            v4[length] = dict(zip(masked.tolist(), values[sel].tolist(), strict=True))
+        for i in np.flatnonzero(~fast).tolist():  # IPv6 and unusual IPv4 spellings
+            net = ipaddress.ip_network(networks[i], strict=False)
             table = v4 if net.version == 4 else v6
-            table.setdefault(net.prefixlen, {})[int(net.network_address)] = value
+            table.setdefault(net.prefixlen, {})[int(net.network_address)] = int(values[i])
         self._v4 = v4
         self._v6 = v6
         # prefix length -> (sorted network uint32, values), longest first
@@ -108,9 +148,12 @@ class PrefixTable:
             todo = todo[~hit]
         return out
 
-    def lookup_many(self, texts: pa.StringArray) -> np.ndarray:
-        """Value index per string (-1 for none), IPv4 vectorised, the rest per value."""
-        addrs, valid = parse_v4(texts)
+    def lookup_many(
+        self, texts: pa.StringArray, v4: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Value index per string (-1 for none), IPv4 vectorised, the rest per value.
+        `v4`: the strings already parsed by `parse_v4`."""
+        addrs, valid = parse_v4(texts) if v4 is None else v4
         out = np.full(len(texts), -1, dtype=np.int64)
         out[valid] = self.lookup_v4(addrs[valid])
         rest = np.flatnonzero(~valid)
@@ -120,21 +163,42 @@ class PrefixTable:
         return out
 
 
-def take_names(
-    names: pa.StringArray, codes: np.ndarray, per_unique: np.ndarray, index: pd.Index
-) -> pd.Series:
-    """Series of names[per_unique[code]] with nulls where the code or the value is -1."""
-    if not len(per_unique):
-        idx = np.full(len(codes), -1, dtype=np.int64)
-    else:
-        idx = np.where(codes >= 0, per_unique[np.maximum(codes, 0)], -1)
+def take(values: pa.Array, idx: np.ndarray) -> pa.Array:
+    """values[idx], null where idx is -1."""
     missing = idx < 0
-    taken = (
-        pc.take(names, pa.array(np.where(missing, 0, idx), mask=missing))
-        if len(names)
-        else pa.nulls(len(idx), pa.string())
-    )
-    return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=index, dtype=STRING)
+    if not len(values):
+        return pa.nulls(len(idx), values.type)
+    return pc.take(values, pa.array(np.where(missing, 0, idx), mask=missing))
+
+
+def take_index(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """values[idx] for an int64 array, -1 where idx is -1."""
+    if not len(values):
+        return np.full(len(idx), -1, dtype=np.int64)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], -1)
+
+
+class Distinct:
+    """A column's distinct values, found once: lookups answer per distinct value (a batch of
+    events holds far fewer distinct addresses or host names than rows), then `expand` takes
+    the answers back to the rows."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.codes, self.texts = factorize(values)
+        self.index = values.index
+
+    @functools.cached_property
+    def v4(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct values as IPv4 (uint32 addresses, valid mask), parsed once."""
+        return parse_v4(self.texts)
+
+    def expand(self, per_value: pa.Array) -> pd.Series:
+        """Row i gets per_value[codes[i]]: a string Series, null where the row was null."""
+        return pd.Series(
+            pd.arrays.ArrowExtensionArray(take(per_value, self.codes)),
+            index=self.index,
+            dtype=STRING,
+        )
 
 
 class HostIndex:
@@ -163,6 +227,7 @@ class HostIndex:
         return self.lookup.get(key.split(".", 1)[0], -1) if hit is None else hit
 
     def lookup_many(self, texts: pa.StringArray) -> np.ndarray:
+        """Value index per host name (-1 for none)."""
         if not len(self._keys):
             return np.full(len(texts), -1, dtype=np.int64)
         keys = pc.utf8_rtrim(pc.utf8_trim_whitespace(pc.utf8_lower(texts)), characters=".")

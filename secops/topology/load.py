@@ -9,7 +9,7 @@ from typing import Any
 
 from secops.content import Located as LDict
 from secops.content import LocatedList as LList
-from secops.content import parse_yaml
+from secops.content import no_gc, parse_yaml
 from secops.errors import ContentErrors, SecopsError, TopologyError
 from secops.topology.model import (
     Asset,
@@ -65,6 +65,11 @@ def load_topology(path: str | Path | None) -> Topology:
     """
     if path is None:
         return Topology.empty()
+    with no_gc():  # tens of thousands of small objects, no cycles (see content.no_gc)
+        return _load(path)
+
+
+def _load(path: str | Path) -> Topology:
     errors: list[SecopsError] = []
     entries: dict[str, list[_Entry]] = {name: [] for name in SECTIONS}
     files = _files(Path(path), errors)
@@ -188,9 +193,10 @@ def _cross_check(all_entries: dict[str, list[_Entry]], errors: list[SecopsError]
             if zone not in zone_names:
                 hint = did_you_mean(zone, zone_names)
                 errors.append(e.error(f"unknown zone '{zone}'{hint}", key))
+    known = {n.lower() for n in asset_names}
     for e in entries["change_windows"]:
         for name in e.obj.assets:
-            if name.lower() not in {n.lower() for n in asset_names}:
+            if name.lower() not in known:
                 hint = did_you_mean(name, asset_names)
                 errors.append(e.error(f"unknown asset '{name}'{hint}", "assets"))
 

@@ -7,6 +7,7 @@ raises `InvalidEntry` carrying every problem it found, each as (key, reason).
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+
+from secops.topology.ipindex import canonical_ip
 
 CRITICALITY_LEVELS: tuple[str, ...] = ("low", "medium", "high", "critical")
 DEFAULT_CRITICALITY = "medium"
@@ -93,17 +96,23 @@ class Service:
         return f"{ports}/{self.transport}"
 
 
+#: the same few services repeat on thousands of assets; Service is frozen, so share them
+_parse_service = functools.lru_cache(maxsize=4096)(Service.parse)
+
+
 def _services(values: Any, key: str, problems: list) -> tuple[Service, ...]:
     out = []
     for v in _str_list(values, key, problems, allow_int=True):
         try:
-            out.append(Service.parse(v))
+            out.append(_parse_service(v))
         except ValueError as exc:
             problems.append((key, str(exc)))
     return tuple(out)
 
 
 def _str_list(values: Any, key: str, problems: list, allow_int: bool = False) -> list:
+    if isinstance(values, list) and all(type(v) is str for v in values):
+        return values  # the common case, checked in one pass
     if values is None:
         return []
     if isinstance(values, (str, int)) and not isinstance(values, bool):
@@ -209,7 +218,7 @@ class Asset:
         ips = []
         for ip in _str_list(d.get("ips"), "ips", problems):
             try:
-                ips.append(str(ipaddress.ip_address(ip.strip())))
+                ips.append(canonical_ip(ip))
             except ValueError:
                 problems.append(("ips", f"bad IP address {ip!r}"))
         hostnames = tuple(h.strip() for h in _str_list(d.get("hostnames"), "hostnames", problems))

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from secops.topology import graph as g
-from secops.topology.ipindex import HostIndex, PrefixTable, factorize, take_names
+from secops.topology.ipindex import Distinct, HostIndex, PrefixTable, take, take_index
 from secops.topology.model import (
     UNKNOWN_CRITICALITY,
     Asset,
@@ -133,18 +134,44 @@ class Topology(Questions):
     # -- vectorised column lookups ----------------------------------------------------------
 
     def asset_of_ip(self, ips: pd.Series) -> pd.Series:
-        codes, uniques = factorize(ips)
-        return take_names(self._asset_names, codes, self._ips.lookup_many(uniques), ips.index)
+        col = Distinct(ips)
+        return col.expand(self.asset_names(self.assets_of_ips(col)))
 
     def zone_of_ip(self, ips: pd.Series) -> pd.Series:
         """Longest-prefix match; an IP in no zone (or not an IP) -> null."""
-        codes, uniques = factorize(ips)
-        return take_names(self._zone_names, codes, self._zones.lookup_many(uniques), ips.index)
+        col = Distinct(ips)
+        return col.expand(self.zone_names(self.zones_of_ips(col)))
 
     def asset_of_host(self, names: pd.Series) -> pd.Series:
         """Host name -> asset: case-insensitive, FQDN or short name, asset name or alias."""
-        codes, uniques = factorize(names)
-        return take_names(self._asset_names, codes, self._hosts.lookup_many(uniques), names.index)
+        col = Distinct(names)
+        return col.expand(self.asset_names(self.assets_of_hosts(col)))
+
+    # -- the same, per distinct value of a column: indexes into assets / zones, -1 for none ---
+
+    def assets_of_ips(self, col: Distinct) -> np.ndarray:
+        return self._ips.lookup_many(col.texts, col.v4)
+
+    def zones_of_ips(self, col: Distinct) -> np.ndarray:
+        return self._zones.lookup_many(col.texts, col.v4)
+
+    def assets_of_hosts(self, col: Distinct) -> np.ndarray:
+        return self._hosts.lookup_many(col.texts)
+
+    def zones_of_assets(self, assets: np.ndarray) -> np.ndarray:
+        """The zone of each asset (by index): the longest-prefix zone of its first IP."""
+        return take_index(self._asset_zones, assets)
+
+    def asset_names(self, assets: np.ndarray) -> pa.StringArray:
+        return take(self._asset_names, assets)
+
+    def zone_names(self, zones: np.ndarray) -> pa.StringArray:
+        return take(self._zone_names, zones)
+
+    @functools.cached_property
+    def _asset_zones(self) -> np.ndarray:
+        first = pa.array([a.ips[0] if a.ips else None for a in self.assets], type=pa.string())
+        return self._zones.lookup_many(first)
 
     # -- scalar lookups -----------------------------------------------------------------------
 
