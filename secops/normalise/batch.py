@@ -57,9 +57,6 @@ def normalise_batch(
     docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
-    is_access = pc.equal(fmt, "access")
-    if pc.any(is_access).as_py():
-        hdr["message"] = pc.if_else(is_access, raw, hdr["message"])
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
     tables = [
         finish_parser(

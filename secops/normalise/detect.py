@@ -2,7 +2,8 @@
 
 `split_lines(raw)` returns header columns for every line: `_fmt` (blank, too_long, json,
 asa, syslog, access or unknown), `_program` (syslog tag without pid), `_ts` (timestamp text),
-`host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`, `message`.
+`host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`, `message` (the
+whole line for an access-log line).
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
         "event.code": pick(_f(asa, "code"), nul, nul),
         "event.severity": pick(_f(asa, "sev"), nul, nul),
+        # an access-log line (no syslog header) is its own message
         "message": pc.replace_substring_regex(
-            pick(_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg")), _REPEATED, r"\1"
+            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw]),
+            _REPEATED,
+            r"\1",
         ),
     }
     out["process.pid"] = pc.if_else(

@@ -63,14 +63,23 @@ def _apply_fields(parser: ParserDef, cols: dict[str, pa.Array], n: int) -> None:
     """Pattern fields override captures; parser-level fields fill what is still empty."""
     pattern_index = cols["_pattern"]
     names = {name for p in parser.patterns for name in p.fields}
+    present = set(pc.unique(pattern_index).to_pylist())
+    is_pattern = {
+        i: pc.fill_null(pc.equal(pattern_index, i), False)
+        for i, p in enumerate(parser.patterns)
+        if i in present and p.fields
+    }
     rendered: dict[str, pa.Array] = {}
     for name in sorted(names):
         conds, values = [], []
         for i, pattern in enumerate(parser.patterns):
-            if name in pattern.fields:
-                conds.append(pc.fill_null(pc.equal(pattern_index, i), False))
+            if name in pattern.fields and i in is_pattern:
+                conds.append(is_pattern[i])
                 values.append(render(pattern.fields[name], cols, n))
         current = cols.get(name, pa.nulls(n, pa.string())).cast(pa.string())
+        if not conds:  # no pattern that sets it matched in this batch
+            rendered[name] = current
+            continue
         struct = pa.StructArray.from_arrays(conds, [f"c{i}" for i in range(len(conds))])
         rendered[name] = pc.case_when(struct, *values, current)
     cols.update(rendered)
@@ -110,5 +119,8 @@ def to_frame(cols: dict[str, pa.Array]) -> pd.DataFrame:
 
 
 def _to_int(arr: pa.Array, want: pa.DataType) -> pa.Array:
+    plain = pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(pc.utf8_length(arr), 18))
+    if pc.all(pc.fill_null(plain, True)).as_py():  # the usual case: digits or null
+        return pc.if_else(pc.fill_null(plain, False), arr, pa.scalar(None, pa.string())).cast(want)
     ok = pc.fill_null(pc.match_substring_regex(arr, r"^\s*-?\d{1,18}\s*$"), False)
     return pc.if_else(ok, pc.utf8_trim_whitespace(arr), pa.scalar(None, pa.string())).cast(want)
