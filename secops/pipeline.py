@@ -5,10 +5,13 @@ collect -> normalise -> enrich -> correlate -> judge -> score -> sinks
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
 from secops.correlate.rule import Rule
+from secops.correlate.windows import to_millis
 from secops.enrich import enrich
 from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
@@ -31,6 +36,11 @@ from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
 HEAVY_COLUMNS = ("event.original", "message")
+#: selected rows gathered before a correlation step in chunked mode (~170 bytes a row)
+STEP_ROWS = 1_000_000
+#: a step correlates up to the latest event time seen minus this: slack for lines a little late
+SETTLE_MS = 5 * 60_000
+_NEVER = int(np.iinfo(np.int64).min)
 
 
 @dataclass
@@ -41,6 +51,8 @@ class RunResult:
     rules: int
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
+    #: {"mode": "chunked", "steps", "held_max_rows"} or {"mode": "whole", "reason"}
+    correlation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def raised(self) -> list[dict[str, Any]]:
@@ -62,7 +74,7 @@ class _Clock:
         self._t = now
 
 
-def read_events(
+def iter_prepared(
     inputs: list[str],
     report: ParseReport,
     *,
@@ -76,13 +88,15 @@ def read_events(
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     workers: int = 1,
     timings: dict[str, float] | None = None,
-) -> pd.DataFrame:
-    """collect + normalise: every input into one events frame (heavy text columns dropped).
+) -> Generator[pd.DataFrame, None, None]:
+    """collect + normalise: every input as a stream of event frames in input order (heavy text
+    columns dropped); at least one frame, an empty one when nothing parses.
 
     `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
     `keep` names heavy columns the rules read (e.g. `message` for Sigma keyword rules).
     `prepare` runs on each batch as it is parsed (e.g. enrich + keep the rows rules read);
     with `workers` > 1 big inputs are parsed and prepared in that many processes.
+    `on_batch` gets the number of events parsed into each frame.
     """
     heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
 
@@ -90,18 +104,28 @@ def read_events(
         batch = batch.drop(columns=[c for c in heavy if c in batch.columns])
         return prepare(batch) if prepare is not None else batch
 
-    frames = []
+    empty = True
     for batch, n in chain(
         _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings),
         ((trim(s), len(s)) for s in sources),
     ):
-        frames.append(batch)
         if on_batch:
             on_batch(n)
-    if not frames:
-        return trim(empty_events())
-    events = pd.concat(frames, ignore_index=True)
-    frames.clear()
+        empty = False
+        yield batch
+    if empty:
+        yield trim(empty_events())
+
+
+def read_events(inputs: list[str], report: ParseReport, **options: Any) -> pd.DataFrame:
+    """Every input into one events frame (`options`: those of iter_prepared)."""
+    return _whole(iter_prepared(inputs, report, **options))
+
+
+def _whole(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    parts = list(frames)
+    events = pd.concat(parts, ignore_index=True)
+    parts.clear()
     return _one_chunk(events)
 
 
@@ -234,6 +258,169 @@ def detect(
     return findings
 
 
+class _Late(Exception):
+    """A frame brought events at or before the end of a step already correlated."""
+
+
+class _Steps:
+    """Correlate a stream of prepared frames (input order) in time steps, with the findings of
+    one `detect` over the whole stream.
+
+    A step correlates the rows up to `end` = the latest event time seen - SETTLE_MS, keeps the
+    findings that can have changed since the previous step (a later version of an id replaces
+    the earlier one as its episode grows) and holds on to the rows from `resume_point` on:
+    every episode that may still grow keeps its first event, so its id and evidence are those
+    of one whole run (see secops/schedule/resume.py). An episode that never closes (a key
+    active without a window's gap) rightly pins the held rows to its start; memory then grows
+    with it. Events at or before a past step's end raise _Late: only a whole run is exact then.
+    """
+
+    def __init__(
+        self,
+        rules: list[Rule],
+        detect_rows: Callable[[pd.DataFrame], list[dict[str, Any]]],
+        clock: _Clock,
+        step_rows: int,
+    ) -> None:
+        self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
+        self.step_rows, self.look_back = step_rows, _resume().longest_window(rules)
+        self.held: pd.DataFrame | None = None
+        self.buffer: list[pd.DataFrame] = []
+        self.rows, self.latest, self.end = 0, _NEVER, _NEVER
+        self.found: dict[str, dict[str, Any]] = {}
+        self.steps, self.held_max = 0, 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        times = _millis(frame)
+        if len(times) and times.min() <= self.end:
+            raise _Late(
+                f"an event of {_iso(int(times.min()))} came after the step up to {_iso(self.end)}"
+            )
+        self.latest = max(self.latest, int(times.max()) if len(times) else _NEVER)
+        self.buffer.append(frame)
+        self.rows += len(frame)
+        if self.rows >= self.step_rows and self.latest - SETTLE_MS > self.end:
+            self._step(self.latest - SETTLE_MS)
+
+    def finish(self) -> list[dict[str, Any]]:
+        self._step(None)
+        return sorted(self.found.values(), key=_rank)
+
+    def summary(self) -> dict[str, Any]:
+        return {"mode": "chunked", "steps": self.steps, "held_max_rows": self.held_max}
+
+    def _step(self, end: int | None) -> None:
+        self.clock.lap("read+parse+enrich")
+        frames = [f for f in (self.held, *self.buffer) if f is not None]
+        self.held, self.buffer, self.rows = None, [], 0
+        frame = pd.concat(frames, ignore_index=True)
+        del frames
+        times = _millis(frame)
+        upto = times <= end if end is not None else np.ones(len(frame), dtype=bool)
+        window = _one_chunk(frame[upto].reset_index(drop=True))
+        self.clock.lap("steps")
+        found = self.detect_rows(window)
+        since = self.end if self.steps else None
+        for f in _resume().changed_since(found, self.rules, since):
+            self.found[f["finding"]["id"]] = f
+        self.steps += 1
+        if end is not None:
+            start = _resume().resume_point(window, times[upto], self.rules, end, self.look_back)
+            self.held = frame[times >= start].reset_index(drop=True)
+            self.held_max, self.end = max(self.held_max, len(self.held)), end
+        self.clock.lap("steps")
+
+
+def _rank(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The order score() gives: raised first, then risk (highest first), start, id."""
+    f, e = doc["finding"], doc["event"]
+    return (f["suppressed"], -e["risk_score"], e["start"], f["id"])
+
+
+def _millis(frame: pd.DataFrame) -> np.ndarray:
+    """Event times in ms (a missing time is a very early one, as the detectors see it)."""
+    return to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
+
+
+def _resume() -> Any:
+    """secops.schedule (it imports this module) holds the resume helpers: imported on use."""
+    from secops.schedule import resume
+
+    return resume
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
+
+
+class _Progress:
+    """Counts parsed events for `on_batch`; after a restart it reports only what is new."""
+
+    def __init__(self, on_batch: Callable[[int], None] | None) -> None:
+        self.on_batch, self.seen, self.shown = on_batch, 0, 0
+
+    def __call__(self, n: int) -> None:
+        self.seen += n
+        if self.seen > self.shown and self.on_batch:
+            self.on_batch(self.seen - self.shown)
+        self.shown = max(self.shown, self.seen)
+
+
+def _plan(
+    inputs: list[str],
+    sources: Iterable[pd.DataFrame],
+    dead_letter: str | Path | None,
+    step_rows: int | None,
+) -> dict[str, Any]:
+    """Correlate in steps of `step_rows` selected rows, or in one piece (and why)."""
+    env = os.environ.get("SECOPS_STEP_ROWS", "").strip()
+    step_rows = int(env) if step_rows is None and env.isdigit() else step_rows
+    dead = Path(dead_letter) if dead_letter is not None else None
+    reason = (
+        "step rows 0" if step_rows == 0
+        else "events from other sources" if not isinstance(sources, tuple | list) or sources
+        else "stdin cannot be read twice" if STDIN in inputs or not inputs
+        else "dead-letter file is not a regular file" if dead and dead.exists() and not dead.is_file()
+        else "small input" if step_rows is None and not worth_parallel(inputs)
+        else None
+    )  # fmt: skip
+    if reason:
+        return {"mode": "whole", "reason": reason}
+    return {"mode": "chunked", "step_rows": step_rows or STEP_ROWS}
+
+
+def _rewinder(dead_letter: str | Path | None) -> Callable[[], None]:
+    """Undo what this run appends to the dead-letter file (the whole read writes it again)."""
+    path = Path(dead_letter) if dead_letter is not None else None
+    size = path.stat().st_size if path is not None and path.is_file() else None
+
+    def rewind() -> None:
+        if path is not None and size is None:
+            path.unlink(missing_ok=True)
+        elif path is not None and size is not None:
+            os.truncate(path, size)
+
+    return rewind
+
+
+def _in_steps(
+    frames: Generator[pd.DataFrame, None, None], steps: _Steps, dead_letter: str | Path | None
+) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
+    """The findings correlated in steps, or None (and why) when events came out of time order;
+    what the read appended to the dead-letter file is then taken back: the whole read that
+    follows writes it again."""
+    rewind = _rewinder(dead_letter)
+    try:
+        with closing(frames):
+            for frame in frames:
+                steps.add(frame)
+    except _Late as late:
+        rewind()
+        return None, {"mode": "whole", "reason": f"out of time order: {late}"}
+    steps.clock.lap("read+parse+enrich")
+    return steps.finish(), steps.summary()
+
+
 def run(
     inputs: list[str],
     *,
@@ -248,38 +435,45 @@ def run(
     on_batch: Callable[[int], None] | None = None,
     sources: Iterable[pd.DataFrame] = (),
     workers: int | None = None,
+    step_rows: int | None = None,
 ) -> RunResult:
-    """The whole job: read, parse, enrich, correlate, judge, score, write to every sink."""
+    """The whole job: read, parse, enrich, correlate, judge, score, write to every sink.
+
+    Big regular files are correlated in time steps of `step_rows` selected rows (default
+    STEP_ROWS or SECOPS_STEP_ROWS; 0: in one piece; given: in steps even when small) with the
+    findings of one whole run; events out of time order beyond SETTLE_MS make it read again
+    and correlate in one piece (`RunResult.correlation` says which and why).
+    """
     clock = _Clock()
     rules = load_rules(rules_paths)
     topology = load_topology(topology_path)
     exceptions = load_exceptions(resolve_exceptions_path(exceptions_path))
     clock.lap("load")
-    report = ParseReport()
-    parsed = [0]
+    now = now or datetime.now(UTC)
+    progress = _Progress(on_batch)
+    stream = partial(
+        iter_prepared, inputs, year=year, tz=tz, dead_letter=dead_letter, now=now,
+        on_batch=progress, keep=rule_columns(rules), prepare=enrich_and_select(rules, topology),
+        workers=default_workers() if workers is None else workers, timings=clock.timings,
+    )  # fmt: skip
 
-    def counted(n: int) -> None:
-        parsed[0] += n
-        if on_batch:
-            on_batch(n)
+    def detect_rows(events: pd.DataFrame) -> list[dict[str, Any]]:
+        return detect(events, rules, topology, clock, exceptions, now, enriched=True)
 
-    events = read_events(
-        inputs,
-        report,
-        year=year,
-        tz=tz,
-        dead_letter=dead_letter,
-        now=now,
-        on_batch=counted,
-        sources=sources,
-        keep=rule_columns(rules),
-        prepare=enrich_and_select(rules, topology),
-        workers=default_workers() if workers is None else workers,
-        timings=clock.timings,
-    )
-    clock.lap("read+parse+enrich")
-    findings = detect(events, rules, topology, clock, exceptions, now, enriched=True)
-    result = RunResult(findings, report, parsed[0], len(rules), clock.timings)
+    findings: list[dict[str, Any]] | None
+    plan = _plan(inputs, sources, dead_letter, step_rows)
+    report, findings = ParseReport(), None
+    if plan["mode"] == "chunked":
+        steps = _Steps(rules, detect_rows, clock, plan["step_rows"])
+        findings, plan = _in_steps(stream(report), steps, dead_letter)
+        del steps
+        if findings is None:
+            report, progress.seen = ParseReport(), 0
+    if findings is None:
+        events = _whole(stream(report, sources=sources))
+        clock.lap("read+parse+enrich")
+        findings = detect_rows(events)
+    result = RunResult(findings, report, progress.seen, len(rules), clock.timings, correlation=plan)
     for sink in sinks:
         result.written[sink.name] = sink.write(findings)
         clock.lap(f"sink:{sink.name}")

@@ -181,6 +181,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "raised": len(result.raised),
         "cut": len(result.cut),
         "parse": result.report.to_dict(),
+        "correlation": result.correlation,
         "timings": result.timings,
         "written": result.written,
         "findings": [brief(f) for f in result.findings],
