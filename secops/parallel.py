@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from secops.collect import STDIN, expand_inputs, iter_range, split_ranges
 from secops.normalise import (
@@ -31,7 +33,7 @@ from secops.normalise import (
     use_dead_letter,
 )
 from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
-from secops.normalise.events import EventIds, LineHashes
+from secops.normalise.events import EventIds, LineHashes, event_ids
 
 #: bytes per work item: big enough to amortise a task, small enough to spread over cores
 CHUNK_BYTES = 16 << 20
@@ -132,12 +134,27 @@ def _in_order(
 
 
 def _with_ids(chunk: _Chunk, ids: EventIds) -> pd.DataFrame:
+    """Workers gave each event the id of a line's first occurrence; only lines seen before
+    in the input (counted here, in input order) need another."""
     events = chunk.events
     hashes = events.pop(HASH).to_numpy(dtype=np.uint64)
-    events["event.id"] = pd.Series(
-        ids.from_hashes(chunk.path, hashes), index=events.index, dtype=events["event.id"].dtype
-    )
+    occurrence = ids.occurrences(chunk.path, hashes)
+    again = np.flatnonzero(occurrence > 0)
+    if len(again):
+        column = pa.chunked_array(events["event.id"].array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+        fixed = pc.replace_with_mask(
+            column,
+            _mask(len(events), again),
+            event_ids(hashes[again], occurrence[again]),
+        )
+        events["event.id"] = pd.Series(fixed, index=events.index, dtype=events["event.id"].dtype)
     return events
+
+
+def _mask(n: int, rows: np.ndarray) -> pa.Array:
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return pa.array(out)
 
 
 def _work(task: tuple[str, int, int]) -> _Chunk:
@@ -155,7 +172,10 @@ def _work(task: tuple[str, int, int]) -> _Chunk:
         events = result.events
         events[_POSITION] = np.arange(len(events), dtype=np.int64)
         kept = setup.prepare(events)
-        kept[HASH] = hashes.hash_rows(kept.pop(_POSITION).to_numpy(dtype=np.int64))
+        line_hash = hashes.hash_rows(kept.pop(_POSITION).to_numpy(dtype=np.int64))
+        kept[HASH] = line_hash
+        first = event_ids(line_hash, np.zeros(len(line_hash), dtype=np.int64))
+        kept["event.id"] = pd.Series(first, index=kept.index, dtype=kept["event.id"].dtype)
         frames.append(kept)
         t = _lap(clock, "workers:enrich+select", t)
         lines += result.lines

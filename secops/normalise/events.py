@@ -33,13 +33,21 @@ class EventIds:
 
     def from_hashes(self, path: str, line_hash: np.ndarray) -> pa.Array:
         """Ids for lines given by `line_hashes`, in input order (call in input order)."""
-        occurrence = self._seen.setdefault(path, _Counts()).occurrences(line_hash)
-        # two 64-bit words: the column order changes the mix, so one string hash serves both
-        words = [
-            pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
-            for cols in ({"h": line_hash, "o": occurrence}, {"o": occurrence, "h": line_hash})
-        ]
-        return _hex(np.stack(words, axis=1))
+        return event_ids(line_hash, self.occurrences(path, line_hash))
+
+    def occurrences(self, path: str, line_hash: np.ndarray) -> np.ndarray:
+        """How often each line was seen before in `path` (call in input order)."""
+        return self._seen.setdefault(path, _Counts()).occurrences(line_hash)
+
+
+def event_ids(line_hash: np.ndarray, occurrence: np.ndarray) -> pa.Array:
+    """The id of each (line hash, occurrence number): 32 hex characters."""
+    # two 64-bit words: the column order changes the mix, so one string hash serves both
+    words = [
+        pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
+        for cols in ({"h": line_hash, "o": occurrence}, {"o": occurrence, "h": line_hash})
+    ]
+    return _hex(np.stack(words, axis=1))
 
 
 class LineHashes:
@@ -110,6 +118,8 @@ class _Counts:
 
 def _hex(words: np.ndarray) -> pa.Array:
     """(n, k) uint64 -> n lowercase hex strings of 16*k chars, without a Python loop."""
+    if len(words) == 0:
+        return pa.array([], pa.string())
     octets = words.astype(">u8").view(np.uint8).reshape(len(words), -1)
     cols = [pc.take(_HEX, pa.array(octets[:, i].astype(np.int64))) for i in range(octets.shape[1])]
     if not cols:

@@ -30,6 +30,10 @@ def _corpus(tmp_path: Path) -> Path:
             f"from 203.0.113.{i % 7} port {40000 + i % 3} ssh2"
         )
         lines.append("Nov 20 10:00:00 web01 sshd[1]: Connection closed by 198.51.100.9 port 22")
+        # the same kept line again and again: each copy needs an id of its own
+        lines.append(
+            "Nov 20 10:00:01 web01 sshd[2]: Failed password for x from 192.0.2.1 port 1 ssh2"
+        )
         if i % 50 == 0:
             lines.append(f"garbage line {i} that no parser knows")
         if i % 40 == 0:
@@ -72,6 +76,7 @@ def test_workers_match_the_serial_read(tmp_path: Path, chunk_bytes: int) -> None
     got_events = pd.concat(frames, ignore_index=True)
     assert len(got_events) == len(want) > 0
     assert got_events["event.id"].is_unique
+    assert (got_events["source.ip"] == "192.0.2.1").sum() == 600
     pd.testing.assert_frame_equal(got_events[want.columns], want)
     got_report, want_dict = report.to_dict(), want_report.to_dict()
     assert got_report.pop("dead_letter_path").endswith("parallel.jsonl")
