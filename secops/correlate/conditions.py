@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,18 +44,39 @@ NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 OPS = STRING_OPS | NUMERIC_OPS | {"cidr", "exists", "not", "ignore_case", "ne"}
 
 
+_numbers = itertools.count()
+
+
 @dataclass(frozen=True)
 class Condition:
-    """A compiled condition: the source spec (for display) and its vectorised evaluator."""
+    """A compiled condition: the source spec (for display) and its vectorised evaluator.
+
+    `memo` names a boolean column that may carry this condition's mask, computed where the
+    rows were parsed (`remember`): a frame that has it is not evaluated again. Conditions are
+    numbered as they are compiled, so forked parse workers and the parent agree on names."""
 
     spec: Any
     evaluate: Mask
     fields: frozenset[str]
+    memo: str = field(default_factory=lambda: f"{MEMO_PREFIX}{next(_numbers)}", compare=False)
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
         if len(frame) == 0:
             return np.zeros(0, dtype=bool)
+        known = frame.get(self.memo)
+        if known is not None and known.dtype == bool:
+            return known.to_numpy()
         return self.evaluate(frame)
+
+    def remember(self, frame: pd.DataFrame) -> np.ndarray:
+        """Evaluate on `frame` and keep the mask in it as the memo column."""
+        mask = np.asarray(self(frame), dtype=bool)
+        frame[self.memo] = mask
+        return mask
+
+
+#: memo columns of condition masks (`Condition.remember`)
+MEMO_PREFIX = "_when:"
 
 
 def compile_condition(spec: Any, file: str | None = None, line: int | None = None) -> Condition:
