@@ -27,6 +27,9 @@ class Options:
     tz: str
     now: datetime
     keep_original: bool
+    #: the event columns the caller keeps (None: all); the others are dropped as soon as
+    #: they are parsed, before sorting and typing, and come out as null columns
+    columns: frozenset[str] | None = None
 
 
 class Registry:
@@ -67,11 +70,18 @@ def normalise_batch(
         )
         for pid, rows in _groups(parser_of)
     ]
+    if opts.columns is not None:
+        tables = [_only(t, opts.columns) for t in tables]
     parsed, bad_ts = _with_timestamps(tables, opts)
     events = _events(parsed, raw, batch.path, ids, opts)
     dead, blank = _dead_letters(batch, fmt, hdr["_program"], parser_of, parsed, bad_ts)
     counts = pd.Series(parsed["_parser"].to_numpy(zero_copy_only=False)).value_counts()
     return BatchResult(events, {str(k): int(v) for k, v in counts.items()}, dead, blank, len(raw))
+
+
+def _only(table: pa.Table, columns: frozenset[str]) -> pa.Table:
+    """The columns kept plus the bookkeeping ones (`_row`, `_parser`, `_ts`, ...)."""
+    return table.select([c for c in table.column_names if c in columns or c.startswith("_")])
 
 
 def _indices(mask: pa.Array) -> pa.Array:
