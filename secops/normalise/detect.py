@@ -88,16 +88,22 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "event.code": pick(_f(asa, "code"), nul, nul),
         "event.severity": pick(_f(asa, "sev"), nul, nul),
         # an access-log line (no syslog header) is its own message
-        "message": pc.replace_substring_regex(
-            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw]),
-            _REPEATED,
-            r"\1",
+        "message": _unwrap_repeated(
+            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw])
         ),
     }
     out["process.pid"] = pc.if_else(
         pc.match_substring_regex(out["process.pid"], r"^\d{1,18}$"), out["process.pid"], None
     )
     return out
+
+
+def _unwrap_repeated(message: pa.Array) -> pa.Array:
+    """`message repeated N times: [ inner ]` -> `inner` (the rewrite copies every message, so
+    it runs only when some message has the wrapper)."""
+    if not pc.any(pc.starts_with(message, "message repeated ")).as_py():
+        return message
+    return pc.replace_substring_regex(message, _REPEATED, r"\1")
 
 
 def _extract_where(raw: pa.Array, mask: pa.Array, head: str) -> pa.Array:
