@@ -11,11 +11,12 @@ with no assets), so every pivot path alternates asset / zone nodes.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from secops.topology.model import CRITICALITY_RANK
+from secops.topology.model import CRITICALITY_RANK, Service
 
 if TYPE_CHECKING:
     from secops.topology.topology import Topology
@@ -33,33 +34,29 @@ def build_graph(topo: Topology) -> nx.DiGraph:
     g = nx.DiGraph()
     for z in topo.zones:
         g.add_node(zone_node(z.name), kind="zone", cidrs=z.cidrs, intra_zone=z.intra_zone)
-    for a in topo.assets:
+    zones = topo.asset_zones
+    for a, zone in zip(topo.assets, zones, strict=True):
         g.add_node(
-            asset_node(a.name),
-            kind="asset",
-            criticality=a.criticality,
-            tags=a.tags,
-            zone=topo.zone_of_asset(a.name),
+            asset_node(a.name), kind="asset", criticality=a.criticality, tags=a.tags, zone=zone
         )
-        zone = topo.zone_of_asset(a.name)
         if zone is not None:
             g.add_edge(asset_node(a.name), zone_node(zone), kind="member")
     for (src, dst), allowed in topo.zone_policy.items():
         g.add_edge(zone_node(src), zone_node(dst), kind="policy", services=allowed)
-    for a in topo.assets:
-        _add_reach_edges(g, topo, a.name)
+    reachable = functools.cache(_reachable)  # assets share a few service lists and policies
+    for a, zone in zip(topo.assets, zones, strict=True):
+        if zone is None or not a.services:
+            continue  # services not declared (None) or none exposed: nothing to pivot onto
+        for src in topo.zones_reaching(zone):
+            services = reachable(a.services, topo.zone_allows(src, zone))
+            if services:
+                g.add_edge(zone_node(src), asset_node(a.name), kind="reach", services=services)
     return g
 
 
-def _add_reach_edges(g: nx.DiGraph, topo: Topology, name: str) -> None:
-    asset, zone = topo.asset(name), topo.zone_of_asset(name)
-    if asset is None or zone is None or not asset.services:
-        return  # services not declared (None) or none exposed: nothing to pivot onto
-    for src in topo.zones_reaching(zone):
-        allowed = topo.zone_allows(src, zone)
-        reachable = tuple(s for s in asset.services if any(p.overlaps(s) for p in allowed))
-        if reachable:
-            g.add_edge(zone_node(src), asset_node(name), kind="reach", services=reachable)
+def _reachable(exposed: tuple[Service, ...], allowed: tuple[Service, ...]) -> tuple[Service, ...]:
+    """The exposed services some allowed service overlaps."""
+    return tuple(s for s in exposed if any(p.overlaps(s) for p in allowed))
 
 
 def pivot_view(

@@ -112,7 +112,7 @@ class Topology(Questions):
     @functools.cached_property
     def _jewel_paths(self) -> dict[str, list[str]]:
         jewels = [a.name for a in self.assets if "crown-jewel" in a.tags]
-        return g.crown_jewel_paths(self.graph, jewels)
+        return g.crown_jewel_paths(self.graph, jewels) if jewels else {}
 
     def _build_policy(self) -> dict[tuple[str, str], tuple[Service, ...]]:
         out: dict[tuple[str, str], tuple[Service, ...]] = {}
@@ -172,6 +172,11 @@ class Topology(Questions):
     def _asset_zones(self) -> np.ndarray:
         first = pa.array([a.ips[0] if a.ips else None for a in self.assets], type=pa.string())
         return self._zones.lookup_many(first)
+
+    @functools.cached_property
+    def asset_zones(self) -> list[str | None]:
+        """`zone_of_asset` for every asset at once, in the order of `assets`."""
+        return self.zone_names(self._asset_zones).to_pylist()
 
     # -- scalar lookups -----------------------------------------------------------------------
 
