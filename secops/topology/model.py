@@ -234,8 +234,8 @@ class Asset:
         services = _services(d["services"], "services", problems) if "services" in d else None
         tags = _str_list(d.get("tags"), "tags", problems)
         for tag in tags:
-            hint = did_you_mean(tag, WELL_KNOWN_TAGS)
-            if tag not in WELL_KNOWN_TAGS and hint:
+            hint = did_you_mean(tag, WELL_KNOWN_TAGS) if tag not in WELL_KNOWN_TAGS else ""
+            if hint:
                 problems.append(("tags", f"tag {tag!r} looks like a typo{hint}"))
         for key in ("role", "os", "owner", "description"):
             if d.get(key) is not None and not isinstance(d.get(key), str):
