@@ -9,6 +9,7 @@ numbers of dead letters and the parse report come out exactly as a serial read g
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -103,6 +104,9 @@ def read_parallel(
     offsets: dict[str, int] = {}
     timings = timings if timings is not None else {}
     ctx = multiprocessing.get_context("fork")
+    # objects alive now (parsers, rules, a topology of maybe 10k assets) go to the permanent
+    # generation: the workers' garbage collector does not walk them (nor touch their pages)
+    gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for chunk in _in_order(pool, tasks, ahead=2 * workers):
@@ -117,6 +121,7 @@ def read_parallel(
                 yield _with_ids(chunk, ids), chunk.parsed
     finally:
         _SETUP = None
+        gc.unfreeze()
 
 
 def _in_order(
