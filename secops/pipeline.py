@@ -5,6 +5,7 @@ collect -> normalise -> enrich -> correlate -> judge -> score -> sinks
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -36,8 +37,8 @@ from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
 HEAVY_COLUMNS = ("event.original", "message")
-#: selected rows gathered before a correlation step in chunked mode (~170 bytes a row)
-STEP_ROWS = 1_000_000
+#: selected rows gathered before a correlation step in chunked mode (~260 bytes a row)
+STEP_ROWS = 500_000
 #: a step correlates up to the latest event time seen minus this: slack for lines a little late
 SETTLE_MS = 5 * 60_000
 _NEVER = int(np.iinfo(np.int64).min)
@@ -311,13 +312,12 @@ class _Steps:
 
     def _step(self, end: int | None) -> None:
         self.clock.lap("read+parse+enrich")
-        frames = [f for f in (self.held, *self.buffer) if f is not None]
+        pieces = [f for f in (self.held, *self.buffer) if f is not None]
         self.held, self.buffer, self.rows = None, [], 0
-        frame = pd.concat(frames, ignore_index=True)
-        del frames
-        times = _millis(frame)
-        upto = times <= end if end is not None else np.ones(len(frame), dtype=bool)
-        window = _one_chunk(frame[upto].reset_index(drop=True))
+        if not pieces:
+            return
+        window, pending, times, upto = _cut(pieces, end)
+        _give_back()
         self.clock.lap("steps")
         found = self.detect_rows(window)
         since = self.end if self.steps else None
@@ -326,9 +326,58 @@ class _Steps:
         self.steps += 1
         if end is not None:
             start = _resume().resume_point(window, times[upto], self.rules, end, self.look_back)
-            self.held = frame[times >= start].reset_index(drop=True)
+            self.held = _in_order(window, times[upto] >= start, pending, upto)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
+        del window, pending
+        _give_back()
         self.clock.lap("steps")
+
+
+def _cut(
+    pieces: list[pd.DataFrame], end: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """The rows up to `end` (every column in one chunk) and the rows after it; `pieces` are
+    taken apart one by one, so they are never all copied at once (a piece wholly in the window
+    is not copied at all). Also the times of all rows and which of them went to the window."""
+    parts, later, times, upto = [], [], [], []
+    for piece in _drain(pieces):
+        times.append(_millis(piece))
+        upto.append(times[-1] <= end if end is not None else np.ones(len(piece), dtype=bool))
+        parts.append(piece if upto[-1].all() else piece[upto[-1]])
+        later.append(piece[~upto[-1]])
+    window = pd.concat(parts, ignore_index=True)
+    parts.clear()
+    pending = pd.concat(later, ignore_index=True)
+    return _one_chunk(window), pending, np.concatenate(times), np.concatenate(upto)
+
+
+def _drain(frames: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Each frame, dropped from the list as it is handed out (the caller decides what stays)."""
+    frames.reverse()
+    while frames:
+        yield frames.pop()
+
+
+def _in_order(
+    window: pd.DataFrame, keep: np.ndarray, pending: pd.DataFrame, upto: np.ndarray
+) -> pd.DataFrame:
+    """The kept window rows and the pending rows, back in input order (`upto`: which rows of
+    the step went to the window)."""
+    where = np.concatenate([np.flatnonzero(upto)[keep], np.flatnonzero(~upto)])
+    rows = pd.concat([window[keep], pending], ignore_index=True)
+    if (np.diff(where) > 0).all():  # time-ordered input: the pending rows come last
+        return rows
+    return rows.take(np.argsort(where)).reset_index(drop=True)
+
+
+def _give_back() -> None:
+    """Hand freed memory back to the system: Arrow's pool (mimalloc) and glibc's heap keep
+    most of it otherwise, and the process would grow step by step."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _rank(doc: dict[str, Any]) -> tuple[Any, ...]:

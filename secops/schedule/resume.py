@@ -72,7 +72,8 @@ def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int
     rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (times > NO_TIME))
     if len(rows) == 0:
         return None
-    keys, _ = key_codes(events.iloc[rows], fields)
+    present = [f for f in dict.fromkeys(fields) if f in events.columns]  # take only these
+    keys, _ = key_codes(events[present].iloc[rows], fields)
     rows, keys = rows[keys >= 0], keys[keys >= 0]
     t = times[rows]
     sid = sessions(keys, t, rule.window_ms)

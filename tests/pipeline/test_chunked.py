@@ -38,7 +38,7 @@ def _split(path: Path, parts: int) -> list[Path]:
 
 def test_bench_corpus_in_steps_equals_one_run(tmp_path: Path) -> None:
     log, topology = tmp_path / "corpus.log", tmp_path / "topology"
-    truth = corpus.generate(log, 120_000, seed=11)
+    truth = corpus.generate(log, 80_000, seed=11)
     corpus.write_topology(topology, 10, 1, seed=11)
     parts = _split(log, 24)
     kw = {"topology_path": str(topology)}
