@@ -38,7 +38,7 @@ from secops.topology import Topology, load_topology
 #: columns the correlation does not need; dropped right after parsing to bound memory.
 HEAVY_COLUMNS = ("event.original", "message")
 #: selected rows gathered before a correlation step in chunked mode (~260 bytes a row)
-STEP_ROWS = 500_000
+STEP_ROWS = 300_000
 #: a step correlates up to the latest event time seen minus this: slack for lines a little late
 SETTLE_MS = 5 * 60_000
 _NEVER = int(np.iinfo(np.int64).min)
