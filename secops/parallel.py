@@ -109,7 +109,7 @@ def read_parallel(
     gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for chunk in _in_order(pool, tasks, ahead=2 * workers):
+            for chunk in _in_order(pool, tasks, ahead=3 * workers):
                 before = offsets.get(chunk.path, 0)
                 for result in chunk.results:
                     if not result.dead.empty:

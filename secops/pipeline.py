@@ -89,6 +89,7 @@ def iter_prepared(
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     workers: int = 1,
     timings: dict[str, float] | None = None,
+    columns: Iterable[str] | None = None,
 ) -> Generator[pd.DataFrame, None, None]:
     """collect + normalise: every input as a stream of event frames in input order (heavy text
     columns dropped); at least one frame, an empty one when nothing parses.
@@ -96,7 +97,8 @@ def iter_prepared(
     `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
     `keep` names heavy columns the rules read (e.g. `message` for Sigma keyword rules).
     `prepare` runs on each batch as it is parsed (e.g. enrich + keep the rows rules read);
-    with `workers` > 1 big inputs are parsed and prepared in that many processes.
+    with `workers` > 1 big inputs are parsed and prepared in that many processes, which
+    drop event columns outside `columns` (when given) as soon as they are parsed.
     `on_batch` gets the number of events parsed into each frame.
     """
     heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
@@ -107,7 +109,7 @@ def iter_prepared(
 
     empty = True
     for batch, n in chain(
-        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings),
+        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings, columns),
         ((trim(s), len(s)) for s in sources),
     ):
         if on_batch:
@@ -153,12 +155,16 @@ def _parsed(
     dead_letter: str | Path | None,
     now: datetime | None,
     timings: dict[str, float] | None,
+    columns: Iterable[str] | None = None,
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """(prepared frame, events parsed into it) per batch or chunk, in input order."""
     if not inputs:
         return
     if workers > 1 and worth_parallel(inputs):
-        opts = Options(year=year, tz=tz, now=now or datetime.now(UTC), keep_original=False)
+        opts = Options(
+            year=year, tz=tz, now=now or datetime.now(UTC), keep_original=False,
+            columns=None if columns is None else frozenset(columns),
+        )  # fmt: skip
         yield from read_parallel(
             inputs, report, prepare=trim, workers=workers, opts=opts,
             dead_letter=dead_letter, timings=timings,
@@ -192,9 +198,11 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
         conds.extend(own)
 
     def mask(frame: pd.DataFrame) -> np.ndarray:
+        """...and keeps each condition's mask in the frame (`Condition.remember`): the
+        detectors read it instead of evaluating the condition again."""
         out = np.zeros(len(frame), dtype=bool)
         for cond in conds:
-            out |= cond(frame)
+            out |= cond.remember(frame)
         return out
 
     return mask
@@ -227,9 +235,9 @@ def enrich_and_select(
 
     def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         frame = enrich(frame, topology)
-        if rows is not None and not frame.empty:
-            frame = frame[rows(frame)].reset_index(drop=True)
-        return frame[[c for c in frame.columns if c in keep or c.startswith("_")]]
+        wanted = rows(frame) if rows is not None and not frame.empty else None
+        frame = frame[[c for c in frame.columns if c in keep or c.startswith("_")]]
+        return frame if wanted is None else frame[wanted].reset_index(drop=True)
 
     return prepare
 
@@ -504,6 +512,7 @@ def run(
         iter_prepared, inputs, year=year, tz=tz, dead_letter=dead_letter, now=now,
         on_batch=progress, keep=rule_columns(rules), prepare=enrich_and_select(rules, topology),
         workers=default_workers() if workers is None else workers, timings=clock.timings,
+        columns=used_columns(rules),
     )  # fmt: skip
 
     def detect_rows(events: pd.DataFrame) -> list[dict[str, Any]]:

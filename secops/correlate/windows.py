@@ -19,15 +19,19 @@ def to_millis(ts: pd.Series) -> np.ndarray:
     dtype = ts.dtype
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
         arr = pa.chunked_array(ts.array._pa_array).cast(pa.timestamp("ns", "UTC"))  # type: ignore[attr-defined]
-        ns = pc.fill_null(arr.cast(pa.int64()), np.iinfo(np.int64).min).to_numpy()
-        return np.asarray(ns, dtype=np.int64) // 1_000_000
+        ns = arr.cast(pa.int64())
+        ms = np.asarray(pc.fill_null(ns, 0).to_numpy(), dtype=np.int64) // 1_000_000
+        missing = np.asarray(pc.is_null(ns).to_numpy(), dtype=bool)
+        ms[missing] = np.iinfo(np.int64).min  # below every detector's NO_TIME cut-off
+        return ms
     values = pd.to_datetime(ts, utc=True).astype("datetime64[ns, UTC]")
     ns = (
         values.array.asi8
         if hasattr(values.array, "asi8")
         else values.to_numpy("datetime64[ns]").view("int64")
     )
-    return np.asarray(ns, dtype=np.int64) // 1_000_000
+    ns = np.asarray(ns, dtype=np.int64)
+    return np.where(ns == np.iinfo(np.int64).min, ns, ns // 1_000_000)  # NaT stays min
 
 
 class KeyValues(Sequence[tuple]):
