@@ -251,14 +251,16 @@ def detect(
     now: datetime | None = None,
     *,
     enriched: bool = False,
+    since: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """enrich -> correlate -> judge -> score, on an events frame already in memory
-    (`enriched`: the topology columns are there already, e.g. from enrich_and_select)."""
+    (`enriched`: the topology columns are there already, e.g. from enrich_and_select;
+    `since`: per rule id, the time from which that rule reads the events)."""
     clock = clock or _Clock()
     if not enriched:
         events = enrich(events, topology)
         clock.lap("enrich")
-    candidates = correlate(events, rules)
+    candidates = correlate(events, rules, since)
     clock.lap("rules")
     judgements = judge(candidates, events, topology, exceptions or (), now)
     clock.lap("judge")
@@ -287,12 +289,13 @@ class _Steps:
     def __init__(
         self,
         rules: list[Rule],
-        detect_rows: Callable[[pd.DataFrame], list[dict[str, Any]]],
+        detect_rows: Callable[[pd.DataFrame, dict[str, int] | None], list[dict[str, Any]]],
         clock: _Clock,
         step_rows: int,
     ) -> None:
         self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
-        self.step_rows, self.look_back = step_rows, _resume().longest_window(rules)
+        self.step_rows = step_rows
+        self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
         self.rows, self.latest, self.end = 0, _NEVER, _NEVER
@@ -327,13 +330,14 @@ class _Steps:
         window, pending, times, upto = _cut(pieces, end)
         _give_back()
         self.clock.lap("steps")
-        found = self.detect_rows(window)
+        found = self.detect_rows(window, self.starts)
         since = self.end if self.steps else None
         for f in _resume().changed_since(found, self.rules, since):
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
-            start = _resume().resume_point(window, times[upto], self.rules, end, self.look_back)
+            self.starts = _resume().resume_points(window, times[upto], self.rules, end, self.starts)
+            start = min(self.starts.values(), default=end)
             self.held = _in_order(window, times[upto] >= start, pending, upto)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
         del window, pending
@@ -515,8 +519,10 @@ def run(
         columns=used_columns(rules),
     )  # fmt: skip
 
-    def detect_rows(events: pd.DataFrame) -> list[dict[str, Any]]:
-        return detect(events, rules, topology, clock, exceptions, now, enriched=True)
+    def detect_rows(
+        events: pd.DataFrame, since: dict[str, int] | None = None
+    ) -> list[dict[str, Any]]:
+        return detect(events, rules, topology, clock, exceptions, now, enriched=True, since=since)
 
     findings: list[dict[str, Any]] | None
     plan = _plan(inputs, sources, dead_letter, step_rows)

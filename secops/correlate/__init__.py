@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -10,7 +12,7 @@ from secops.correlate.candidate import Candidate
 from secops.correlate.kinds import KINDS
 from secops.correlate.load import default_rules_dir, load_rules
 from secops.correlate.rule import Rule
-from secops.correlate.windows import to_millis
+from secops.correlate.windows import NO_TIME_MS, to_millis
 
 __all__ = ["Candidate", "Rule", "correlate", "default_rules_dir", "load_rules", "run_rule"]
 
@@ -21,11 +23,18 @@ def run_rule(rule: Rule, frame: pd.DataFrame, times: np.ndarray | None = None) -
     return KINDS[rule.type](rule, frame, times)
 
 
-def correlate(frame: pd.DataFrame, rules: list[Rule]) -> list[Candidate]:
-    """Run every rule over the frame (positional index expected) and return all candidates."""
+def correlate(
+    frame: pd.DataFrame, rules: list[Rule], since: Mapping[str, int] | None = None
+) -> list[Candidate]:
+    """Run every rule over the frame (positional index expected) and return all candidates.
+
+    `since` (rule id -> ms): a rule sees only the events from that time on (the others count
+    as events without a time, which every detector drops)."""
     frame = frame.reset_index(drop=True)
     times = to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
     out: list[Candidate] = []
     for rule in rules:
-        out.extend(run_rule(rule, frame, times))
+        start = (since or {}).get(rule.id)
+        own = times if start is None else np.where(times >= start, times, NO_TIME_MS)
+        out.extend(run_rule(rule, frame, own))
     return out

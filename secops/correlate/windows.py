@@ -13,6 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+#: the time of an event without one: below every detector's cut-off (`> min // 2`)
+NO_TIME_MS = int(np.iinfo(np.int64).min)
+
 
 def to_millis(ts: pd.Series) -> np.ndarray:
     """Event timestamps (Arrow timestamp[ns, UTC]) -> int64 ms since epoch (NaT -> min)."""
@@ -22,7 +25,7 @@ def to_millis(ts: pd.Series) -> np.ndarray:
         ns = arr.cast(pa.int64())
         ms = np.asarray(pc.fill_null(ns, 0).to_numpy(), dtype=np.int64) // 1_000_000
         missing = np.asarray(pc.is_null(ns).to_numpy(), dtype=bool)
-        ms[missing] = np.iinfo(np.int64).min  # below every detector's NO_TIME cut-off
+        ms[missing] = NO_TIME_MS
         return ms
     values = pd.to_datetime(ts, utc=True).astype("datetime64[ns, UTC]")
     ns = (

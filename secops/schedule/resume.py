@@ -39,6 +39,29 @@ def resume_point(
     return t0
 
 
+def resume_points(
+    events: pd.DataFrame,
+    times: np.ndarray,
+    rules: list[Rule],
+    end_ms: int,
+    since: dict[str, int] | None = None,
+) -> dict[str, int]:
+    """Per rule, the earliest time its next correlation must see (ms): one window (two for
+    an absence) before `end_ms`, or the first event of one of its episodes still open.
+
+    `since` (the previous points) limits each rule to the events it was given; a rule with a
+    short window then holds back only its own window, not the longest rule's."""
+    points = {}
+    for rule in rules:
+        start = (since or {}).get(rule.id)
+        own = times if start is None else np.where(times >= start, times, NO_TIME - 1)
+        opened = _open_start(rule, events, own, end_ms)
+        points[rule.id] = (
+            end_ms - _slack(rule) if opened is None else min(end_ms - _slack(rule), opened)
+        )
+    return points
+
+
 def longest_window(rules: list[Rule]) -> int:
     return max((_slack(r) for r in rules), default=0)
 
