@@ -9,6 +9,7 @@ numbers of dead letters and the parse report come out exactly as a serial read g
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -190,7 +191,19 @@ def _work(task: tuple[str, int, int]) -> _Chunk:
             result.dead = pd.DataFrame(index=pd.RangeIndex(len(result.dead)))  # the count only
         results.append(result)
     events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({HASH: []})
+    del frames
+    give_back_memory()
     return _Chunk(path, events, results, lines, parsed, clock)
+
+
+def give_back_memory() -> None:
+    """Hand freed memory back to the system: Arrow's pool (mimalloc) and glibc's heap keep
+    most of it otherwise, and a long-lived process grows to its largest batch or step."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _lap(clock: dict[str, float], step: str, t: float) -> float:

@@ -5,7 +5,6 @@ collect -> normalise -> enrich -> correlate -> judge -> score -> sinks
 
 from __future__ import annotations
 
-import ctypes
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -23,6 +22,7 @@ import pyarrow as pa
 
 from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
+from secops.correlate.conditions import Condition
 from secops.correlate.rule import Rule
 from secops.correlate.windows import to_millis
 from secops.enrich import enrich
@@ -30,7 +30,7 @@ from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
 from secops.normalise import ParseReport, iter_events
 from secops.normalise.batch import Options
-from secops.parallel import default_workers, read_parallel, worth_parallel
+from secops.parallel import default_workers, give_back_memory, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import ENTITY_FIELDS, score
 from secops.topology import Topology, load_topology
@@ -191,8 +191,7 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
     filters select. Evaluated on enriched frames (conditions may read the locality)."""
     conds = []
     for r in rules:
-        own = [c for c in (r.filter, r.followed_by) if c is not None]
-        own += [s.filter for s in r.steps if s.filter is not None]
+        own = _conditions(r)
         if not own:
             return None
         conds.extend(own)
@@ -206,6 +205,27 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
         return out
 
     return mask
+
+
+def _conditions(rule: Rule) -> list[Condition]:
+    """The conditions that pick a rule's rows (none: it reads every row)."""
+    own = [c for c in (rule.filter, rule.followed_by) if c is not None]
+    return own + [s.filter for s in rule.steps if s.filter is not None]
+
+
+def rows_read(rules: list[Rule], frame: pd.DataFrame, since: dict[str, int]) -> np.ndarray:
+    """The rows some rule reads from its own `since` time on: all a next step needs (the
+    detectors, the judge and the finding documents see only the rows a rule's conditions
+    pick). Memo columns make the conditions cheap here."""
+    times = _millis(frame)
+    out = np.zeros(len(frame), dtype=bool)
+    for rule in rules:
+        own = _conditions(rule)
+        picked = np.ones(len(frame), dtype=bool) if not own else np.zeros(len(frame), dtype=bool)
+        for cond in own:
+            picked |= cond(frame)
+        out |= picked & (times >= since[rule.id])
+    return out
 
 
 #: columns the judge and the finding document read, whatever the rules
@@ -328,7 +348,7 @@ class _Steps:
         if not pieces:
             return
         window, pending, times, upto = _cut(pieces, end)
-        _give_back()
+        give_back_memory()
         self.clock.lap("steps")
         found = self.detect_rows(window, self.starts)
         since = self.end if self.steps else None
@@ -337,11 +357,10 @@ class _Steps:
         self.steps += 1
         if end is not None:
             self.starts = _resume().resume_points(window, times[upto], self.rules, end, self.starts)
-            start = min(self.starts.values(), default=end)
-            self.held = _in_order(window, times[upto] >= start, pending, upto)
+            self.held = _in_order(window, rows_read(self.rules, window, self.starts), pending, upto)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
         del window, pending
-        _give_back()
+        give_back_memory()
         self.clock.lap("steps")
 
 
@@ -380,16 +399,6 @@ def _in_order(
     if (np.diff(where) > 0).all():  # time-ordered input: the pending rows come last
         return rows
     return rows.take(np.argsort(where)).reset_index(drop=True)
-
-
-def _give_back() -> None:
-    """Hand freed memory back to the system: Arrow's pool (mimalloc) and glibc's heap keep
-    most of it otherwise, and the process would grow step by step."""
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _rank(doc: dict[str, Any]) -> tuple[Any, ...]:
