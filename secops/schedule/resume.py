@@ -96,11 +96,28 @@ def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int
     if len(rows) == 0:
         return None
     present = [f for f in dict.fromkeys(fields) if f in events.columns]  # take only these
-    keys, _ = key_codes(events[present].iloc[rows], fields)
-    rows, keys = rows[keys >= 0], keys[keys >= 0]
-    t = times[rows]
-    sid = sessions(keys, t, rule.window_ms)
-    frame = pd.DataFrame({"sid": sid, "t": t})
-    span = frame.groupby("sid")["t"].agg(["min", "max"])
-    open_ = span[span["max"] > end_ms - _slack(rule)]
+    # Sessions of the recent rows only, reaching further back while an open one may have
+    # begun earlier: a session whose first event lies a window after the cut has no event
+    # before the cut (that event would be within a window of it, hence after the cut).
+    recent = end_ms - _slack(rule)
+    cut = recent - rule.window_ms
+    while True:
+        part = rows[times[rows] >= cut]
+        start = _earliest_open(events[present].iloc[part], times[part], fields, rule, recent)
+        if start is None or start >= cut + rule.window_ms or len(part) == len(rows):
+            return start
+        cut -= 4 * (end_ms - cut)
+
+
+def _earliest_open(
+    frame: pd.DataFrame, t: np.ndarray, fields: list[str], rule: Rule, recent: int
+) -> int | None:
+    """The first event of the earliest session that reaches past `recent` (None: none)."""
+    if len(t) == 0 or t.max() <= recent:
+        return None
+    keys, _ = key_codes(frame, fields)
+    t = t[keys >= 0]
+    sid = sessions(keys[keys >= 0], t, rule.window_ms)
+    span = pd.DataFrame({"sid": sid, "t": t}).groupby("sid")["t"].agg(["min", "max"])
+    open_ = span[span["max"] > recent]
     return int(open_["min"].min()) if len(open_) else None
