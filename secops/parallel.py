@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secops.collect import STDIN, expand_inputs, iter_range, split_ranges
+from secops.correlate.windows import to_millis
 from secops.normalise import (
     WORK_LINES,
     ParseReport,
@@ -94,6 +95,7 @@ def read_parallel(
     dead_letter: str | Path | None = None,
     timings: dict[str, float] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    ids: EventIds | None = None,
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """(prepared frame, events parsed) per chunk, in input order; `report` and `dead_letter`
     as iter_events does."""
@@ -101,7 +103,7 @@ def read_parallel(
     use_dead_letter(report, dead_letter)
     _SETUP = _Setup(registry_for(None), opts, prepare, dead_letter is not None)
     tasks = [(p, s, e) for p in expand_inputs(inputs) for s, e in split_ranges(p, chunk_bytes)]
-    ids = EventIds()
+    ids = ids if ids is not None else EventIds()
     offsets: dict[str, int] = {}
     timings = timings if timings is not None else {}
     ctx = multiprocessing.get_context("fork")
@@ -144,7 +146,8 @@ def _with_ids(chunk: _Chunk, ids: EventIds) -> pd.DataFrame:
     in the input (counted here, in input order) need another."""
     events = chunk.events
     hashes = events.pop(HASH).to_numpy(dtype=np.uint64)
-    occurrence = ids.occurrences(chunk.path, hashes)
+    times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, dtype=np.int64)
+    occurrence = ids.occurrences(chunk.path, hashes, times)
     again = np.flatnonzero(occurrence > 0)
     if len(again):
         column = pa.chunked_array(events["event.id"].array._pa_array).combine_chunks()  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
 from secops.normalise import ParseReport, iter_events
 from secops.normalise.batch import Options
+from secops.normalise.events import EventIds
 from secops.parallel import default_workers, give_back_memory, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import ENTITY_FIELDS, score
@@ -90,6 +91,7 @@ def iter_prepared(
     workers: int = 1,
     timings: dict[str, float] | None = None,
     columns: Iterable[str] | None = None,
+    ids: EventIds | None = None,
 ) -> Generator[pd.DataFrame, None, None]:
     """collect + normalise: every input as a stream of event frames in input order (heavy text
     columns dropped); at least one frame, an empty one when nothing parses.
@@ -99,7 +101,8 @@ def iter_prepared(
     `prepare` runs on each batch as it is parsed (e.g. enrich + keep the rows rules read);
     with `workers` > 1 big inputs are parsed and prepared in that many processes, which
     drop event columns outside `columns` (when given) as soon as they are parsed.
-    `on_batch` gets the number of events parsed into each frame.
+    `on_batch` gets the number of events parsed into each frame; `ids` numbers the workers'
+    events (the caller may `forget` the past).
     """
     heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
 
@@ -109,7 +112,7 @@ def iter_prepared(
 
     empty = True
     for batch, n in chain(
-        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings, columns),
+        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings, columns, ids),
         ((trim(s), len(s)) for s in sources),
     ):
         if on_batch:
@@ -156,6 +159,7 @@ def _parsed(
     now: datetime | None,
     timings: dict[str, float] | None,
     columns: Iterable[str] | None = None,
+    ids: EventIds | None = None,
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """(prepared frame, events parsed into it) per batch or chunk, in input order."""
     if not inputs:
@@ -167,7 +171,7 @@ def _parsed(
         )  # fmt: skip
         yield from read_parallel(
             inputs, report, prepare=trim, workers=workers, opts=opts,
-            dead_letter=dead_letter, timings=timings,
+            dead_letter=dead_letter, timings=timings, ids=ids,
         )  # fmt: skip
         return
     for batch in iter_events(
@@ -312,9 +316,10 @@ class _Steps:
         detect_rows: Callable[[pd.DataFrame, dict[str, int] | None], list[dict[str, Any]]],
         clock: _Clock,
         step_rows: int,
+        ids: EventIds | None = None,
     ) -> None:
         self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
-        self.step_rows = step_rows
+        self.step_rows, self.ids = step_rows, ids
         self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
@@ -359,6 +364,8 @@ class _Steps:
             self.starts = _resume().resume_points(window, times[upto], self.rules, end, self.starts)
             self.held = _in_order(window, rows_read(self.rules, window, self.starts), pending, upto)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
+            if self.ids is not None:  # a line that old now comes in late: no count needed
+                self.ids.forget(end)
         del window, pending
         give_back_memory()
         self.clock.lap("steps")
@@ -537,8 +544,9 @@ def run(
     plan = _plan(inputs, sources, dead_letter, step_rows)
     report, findings = ParseReport(), None
     if plan["mode"] == "chunked":
-        steps = _Steps(rules, detect_rows, clock, plan["step_rows"])
-        findings, plan = _in_steps(stream(report), steps, dead_letter)
+        ids = EventIds()
+        steps = _Steps(rules, detect_rows, clock, plan["step_rows"], ids)
+        findings, plan = _in_steps(stream(report, ids=ids), steps, dead_letter)
         del steps
         if findings is None:
             report, progress.seen = ParseReport(), 0

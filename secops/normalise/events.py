@@ -35,9 +35,19 @@ class EventIds:
         """Ids for lines given by `line_hashes`, in input order (call in input order)."""
         return event_ids(line_hash, self.occurrences(path, line_hash))
 
-    def occurrences(self, path: str, line_hash: np.ndarray) -> np.ndarray:
-        """How often each line was seen before in `path` (call in input order)."""
-        return self._seen.setdefault(path, _Counts()).occurrences(line_hash)
+    def occurrences(
+        self, path: str, line_hash: np.ndarray, times: np.ndarray | None = None
+    ) -> np.ndarray:
+        """How often each line was seen before in `path` (call in input order); `times` (ms,
+        the lines' event times) let `forget` drop lines of the past."""
+        return self._seen.setdefault(path, _Counts()).occurrences(line_hash, times)
+
+    def forget(self, before_ms: int) -> None:
+        """Forget lines whose event time is before `before_ms`, in every input: a reader
+        that stops (and starts again from scratch) when an event that old comes in can
+        never need their counts, and memory stays bounded by the lines of the recent past."""
+        for counts in self._seen.values():
+            counts.forget(before_ms)
 
 
 def event_ids(line_hash: np.ndarray, occurrence: np.ndarray) -> pa.Array:
@@ -84,36 +94,51 @@ class _Counts:
     quadratic)."""
 
     def __init__(self) -> None:
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, counts, times
 
-    def occurrences(self, h: np.ndarray) -> np.ndarray:
+    def occurrences(self, h: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
         keys, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
         order = np.argsort(inverse, kind="stable")
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         within = np.empty(len(h), dtype=np.int64)
         within[order] = np.arange(len(h)) - np.repeat(starts, counts)
         out = within + self._prior(keys)[inverse]
-        self._add(keys, counts.astype(np.int64))
+        latest = np.full(len(keys), np.iinfo(np.int64).max, dtype=np.int64)
+        if times is not None:  # identical lines share their time; the latest is kept anyway
+            latest = np.full(len(keys), np.iinfo(np.int64).min, dtype=np.int64)
+            np.maximum.at(latest, inverse, times)
+        self._add(keys, counts.astype(np.int64), latest)
         return out
+
+    def forget(self, before_ms: int) -> None:
+        """Drop the lines whose time is before `before_ms` (lines counted without a time
+        stay): for a reader that never sees such a line again."""
+        self._runs = [
+            (k[keep], c[keep], t[keep]) for k, c, t in self._runs if (keep := t >= before_ms).any()
+        ]
 
     def _prior(self, keys: np.ndarray) -> np.ndarray:
         total = np.zeros(len(keys), dtype=np.int64)
-        for run_keys, run_counts in self._runs:
+        for run_keys, run_counts, _ in self._runs:
             pos = np.searchsorted(run_keys, keys).clip(max=len(run_keys) - 1)
             hit = run_keys[pos] == keys
             total[hit] += run_counts[pos[hit]]
         return total
 
-    def _add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+    def _add(self, keys: np.ndarray, counts: np.ndarray, times: np.ndarray) -> None:
         while self._runs and len(self._runs[-1][0]) <= 2 * len(keys):
-            old_keys, old_counts = self._runs.pop()
-            both = np.concatenate([old_keys, keys])
-            keys, inverse = np.unique(both, return_inverse=True)
-            counts = np.bincount(
-                inverse, weights=np.concatenate([old_counts, counts]), minlength=len(keys)
-            ).astype(np.int64)
+            old_keys, old_counts, old_times = self._runs.pop()
+            merged, inverse = np.unique(np.concatenate([old_keys, keys]), return_inverse=True)
+            old, new = inverse[: len(old_keys)], inverse[len(old_keys) :]  # each run is unique
+            total = np.zeros(len(merged), dtype=np.int64)
+            total[old] = old_counts
+            total[new] += counts
+            latest = np.full(len(merged), np.iinfo(np.int64).min, dtype=np.int64)
+            latest[old] = old_times
+            latest[new] = np.maximum(latest[new], times)
+            keys, counts, times = merged, total, latest
         if len(keys):
-            self._runs.append((keys, counts))
+            self._runs.append((keys, counts, times))
 
 
 def _hex(words: np.ndarray) -> pa.Array:

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,6 +15,7 @@ from secops.collect import iter_range, split_ranges
 from secops.correlate import load_rules
 from secops.normalise import ParseReport
 from secops.normalise.batch import Options
+from secops.normalise.events import EventIds
 from secops.parallel import read_parallel
 from secops.pipeline import enrich_and_select, read_events, rule_columns
 from secops.topology import load_topology
@@ -94,3 +96,20 @@ def test_ranges_cover_the_file_at_line_boundaries(tmp_path: Path) -> None:
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     lines = [x for s, e in ranges for b in iter_range(str(path), s, e, 100) for x in b.lines]
     assert [str(x) for x in lines] == path.read_text().splitlines()
+
+
+def test_event_ids_forget_only_lines_of_the_past() -> None:
+    """Counting occurrences keeps one entry per distinct line; `forget` drops the lines
+    older than a time (a chunked run restarts whole if such a line comes back), and lines
+    from then on keep counting exactly."""
+    ids = EventIds()
+    old = np.arange(1, 50_001, dtype=np.uint64)
+    recent = np.arange(100_001, 100_101, dtype=np.uint64)
+    hashes = np.concatenate([old, recent, recent])
+    times = np.concatenate([np.full(50_000, 1_000), np.full(200, 9_000)]).astype(np.int64)
+    first = ids.occurrences("f", hashes, times)
+    assert first[-100:].tolist() == [1] * 100
+    ids.forget(5_000)
+    assert sum(len(k) for k, _, _ in ids._seen["f"]._runs) == 100
+    again = ids.occurrences("f", recent, np.full(100, 9_000, dtype=np.int64))
+    assert again.tolist() == [2] * 100
