@@ -39,7 +39,7 @@ from secops.normalise.batch import BatchResult, Options, Registry, normalise_bat
 from secops.normalise.events import EventIds, LineHashes, event_ids
 
 #: bytes per work item: big enough to amortise a task, small enough to spread over cores
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 8 << 20
 HASH = "_line_hash"
 _POSITION = "_position"  # row of a kept event in its parsed batch
 
