@@ -18,31 +18,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
-from secops.correlate.conditions import Condition
 from secops.correlate.rule import Rule
-from secops.correlate.windows import to_millis
 from secops.enrich import enrich
 from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
 from secops.normalise import ParseReport, iter_events
 from secops.normalise.batch import Options
 from secops.normalise.events import EventIds
-from secops.parallel import default_workers, give_back_memory, read_parallel, worth_parallel
+from secops.parallel import default_workers, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import ENTITY_FIELDS, score
+from secops.steps import Late, Steps, conditions_of, one_chunk
 from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
 HEAVY_COLUMNS = ("event.original", "message")
 #: selected rows gathered before a correlation step in chunked mode (~260 bytes a row)
 STEP_ROWS = 300_000
-#: a step correlates up to the latest event time seen minus this: slack for lines a little late
-SETTLE_MS = 5 * 60_000
-_NEVER = int(np.iinfo(np.int64).min)
 
 
 @dataclass
@@ -132,20 +127,7 @@ def _whole(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     parts = list(frames)
     events = pd.concat(parts, ignore_index=True)
     parts.clear()
-    return _one_chunk(events)
-
-
-def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each Arrow column in one chunk: taking evidence rows from a column of hundreds of
-    batch chunks costs ~100x more (judge takes rows per candidate)."""
-    for name in frame.columns:
-        arr = frame[name].array
-        data = getattr(arr, "_pa_array", None)
-        if isinstance(data, pa.ChunkedArray) and data.num_chunks > 1:
-            frame[name] = pd.Series(
-                pd.arrays.ArrowExtensionArray(data.combine_chunks()), index=frame.index
-            )
-    return frame
+    return one_chunk(events)
 
 
 def _parsed(
@@ -195,7 +177,7 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
     filters select. Evaluated on enriched frames (conditions may read the locality)."""
     conds = []
     for r in rules:
-        own = _conditions(r)
+        own = conditions_of(r)
         if not own:
             return None
         conds.extend(own)
@@ -209,27 +191,6 @@ def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
         return out
 
     return mask
-
-
-def _conditions(rule: Rule) -> list[Condition]:
-    """The conditions that pick a rule's rows (none: it reads every row)."""
-    own = [c for c in (rule.filter, rule.followed_by) if c is not None]
-    return own + [s.filter for s in rule.steps if s.filter is not None]
-
-
-def rows_read(rules: list[Rule], frame: pd.DataFrame, since: dict[str, int]) -> np.ndarray:
-    """The rows some rule reads from its own `since` time on: all a next step needs (the
-    detectors, the judge and the finding documents see only the rows a rule's conditions
-    pick). Memo columns make the conditions cheap here."""
-    times = _millis(frame)
-    out = np.zeros(len(frame), dtype=bool)
-    for rule in rules:
-        own = _conditions(rule)
-        picked = np.ones(len(frame), dtype=bool) if not own else np.zeros(len(frame), dtype=bool)
-        for cond in own:
-            picked |= cond(frame)
-        out |= picked & (times >= since[rule.id])
-    return out
 
 
 #: columns the judge and the finding document read, whatever the rules
@@ -293,143 +254,6 @@ def detect(
     return findings
 
 
-class _Late(Exception):
-    """A frame brought events at or before the end of a step already correlated."""
-
-
-class _Steps:
-    """Correlate a stream of prepared frames (input order) in time steps, with the findings of
-    one `detect` over the whole stream.
-
-    A step correlates the rows up to `end` = the latest event time seen - SETTLE_MS, keeps the
-    findings that can have changed since the previous step (a later version of an id replaces
-    the earlier one as its episode grows) and holds on to the rows from `resume_point` on:
-    every episode that may still grow keeps its first event, so its id and evidence are those
-    of one whole run (see secops/schedule/resume.py). An episode that never closes (a key
-    active without a window's gap) rightly pins the held rows to its start; memory then grows
-    with it. Events at or before a past step's end raise _Late: only a whole run is exact then.
-    """
-
-    def __init__(
-        self,
-        rules: list[Rule],
-        detect_rows: Callable[[pd.DataFrame, dict[str, int] | None], list[dict[str, Any]]],
-        clock: _Clock,
-        step_rows: int,
-        ids: EventIds | None = None,
-    ) -> None:
-        self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
-        self.step_rows, self.ids = step_rows, ids
-        self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
-        self.held: pd.DataFrame | None = None
-        self.buffer: list[pd.DataFrame] = []
-        self.rows, self.latest, self.end = 0, _NEVER, _NEVER
-        self.found: dict[str, dict[str, Any]] = {}
-        self.steps, self.held_max = 0, 0
-
-    def add(self, frame: pd.DataFrame) -> None:
-        times = _millis(frame)
-        if len(times) and times.min() <= self.end:
-            raise _Late(
-                f"an event of {_iso(int(times.min()))} came after the step up to {_iso(self.end)}"
-            )
-        self.latest = max(self.latest, int(times.max()) if len(times) else _NEVER)
-        self.buffer.append(frame)
-        self.rows += len(frame)
-        if self.rows >= self.step_rows and self.latest - SETTLE_MS > self.end:
-            self._step(self.latest - SETTLE_MS)
-
-    def finish(self) -> list[dict[str, Any]]:
-        self._step(None)
-        return sorted(self.found.values(), key=_rank)
-
-    def summary(self) -> dict[str, Any]:
-        return {"mode": "chunked", "steps": self.steps, "held_max_rows": self.held_max}
-
-    def _step(self, end: int | None) -> None:
-        self.clock.lap("read+parse+enrich")
-        pieces = [f for f in (self.held, *self.buffer) if f is not None]
-        self.held, self.buffer, self.rows = None, [], 0
-        if not pieces:
-            return
-        window, pending, times, upto = _cut(pieces, end)
-        give_back_memory()
-        self.clock.lap("steps")
-        found = self.detect_rows(window, self.starts)
-        since = self.end if self.steps else None
-        for f in _resume().changed_since(found, self.rules, since):
-            self.found[f["finding"]["id"]] = f
-        self.steps += 1
-        if end is not None:
-            self.starts = _resume().resume_points(window, times[upto], self.rules, end, self.starts)
-            self.held = _in_order(window, rows_read(self.rules, window, self.starts), pending, upto)
-            self.held_max, self.end = max(self.held_max, len(self.held)), end
-            if self.ids is not None:  # a line that old now comes in late: no count needed
-                self.ids.forget(end)
-        del window, pending
-        give_back_memory()
-        self.clock.lap("steps")
-
-
-def _cut(
-    pieces: list[pd.DataFrame], end: int | None
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
-    """The rows up to `end` (every column in one chunk) and the rows after it; `pieces` are
-    taken apart one by one, so they are never all copied at once (a piece wholly in the window
-    is not copied at all). Also the times of all rows and which of them went to the window."""
-    parts, later, times, upto = [], [], [], []
-    for piece in _drain(pieces):
-        times.append(_millis(piece))
-        upto.append(times[-1] <= end if end is not None else np.ones(len(piece), dtype=bool))
-        parts.append(piece if upto[-1].all() else piece[upto[-1]])
-        later.append(piece[~upto[-1]])
-    window = pd.concat(parts, ignore_index=True)
-    parts.clear()
-    pending = pd.concat(later, ignore_index=True)
-    return _one_chunk(window), pending, np.concatenate(times), np.concatenate(upto)
-
-
-def _drain(frames: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """Each frame, dropped from the list as it is handed out (the caller decides what stays)."""
-    frames.reverse()
-    while frames:
-        yield frames.pop()
-
-
-def _in_order(
-    window: pd.DataFrame, keep: np.ndarray, pending: pd.DataFrame, upto: np.ndarray
-) -> pd.DataFrame:
-    """The kept window rows and the pending rows, back in input order (`upto`: which rows of
-    the step went to the window)."""
-    where = np.concatenate([np.flatnonzero(upto)[keep], np.flatnonzero(~upto)])
-    rows = pd.concat([window[keep], pending], ignore_index=True)
-    if (np.diff(where) > 0).all():  # time-ordered input: the pending rows come last
-        return rows
-    return rows.take(np.argsort(where)).reset_index(drop=True)
-
-
-def _rank(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """The order score() gives: raised first, then risk (highest first), start, id."""
-    f, e = doc["finding"], doc["event"]
-    return (f["suppressed"], -e["risk_score"], e["start"], f["id"])
-
-
-def _millis(frame: pd.DataFrame) -> np.ndarray:
-    """Event times in ms (a missing time is a very early one, as the detectors see it)."""
-    return to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
-
-
-def _resume() -> Any:
-    """secops.schedule (it imports this module) holds the resume helpers: imported on use."""
-    from secops.schedule import resume
-
-    return resume
-
-
-def _iso(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
-
-
 class _Progress:
     """Counts parsed events for `on_batch`; after a restart it reports only what is new."""
 
@@ -481,7 +305,7 @@ def _rewinder(dead_letter: str | Path | None) -> Callable[[], None]:
 
 
 def _in_steps(
-    frames: Generator[pd.DataFrame, None, None], steps: _Steps, dead_letter: str | Path | None
+    frames: Generator[pd.DataFrame, None, None], steps: Steps, dead_letter: str | Path | None
 ) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
     """The findings correlated in steps, or None (and why) when events came out of time order;
     what the read appended to the dead-letter file is then taken back: the whole read that
@@ -491,7 +315,7 @@ def _in_steps(
         with closing(frames):
             for frame in frames:
                 steps.add(frame)
-    except _Late as late:
+    except Late as late:
         rewind()
         return None, {"mode": "whole", "reason": f"out of time order: {late}"}
     steps.clock.lap("read+parse+enrich")
@@ -518,7 +342,7 @@ def run(
 
     Big regular files are correlated in time steps of `step_rows` selected rows (default
     STEP_ROWS or SECOPS_STEP_ROWS; 0: in one piece; given: in steps even when small) with the
-    findings of one whole run; events out of time order beyond SETTLE_MS make it read again
+    findings of one whole run; events out of time order beyond steps.SETTLE_MS make it read again
     and correlate in one piece (`RunResult.correlation` says which and why).
     """
     clock = _Clock()
@@ -545,7 +369,7 @@ def run(
     report, findings = ParseReport(), None
     if plan["mode"] == "chunked":
         ids = EventIds()
-        steps = _Steps(rules, detect_rows, clock, plan["step_rows"], ids)
+        steps = Steps(rules, detect_rows, clock, plan["step_rows"], ids)
         findings, plan = _in_steps(stream(report, ids=ids), steps, dead_letter)
         del steps
         if findings is None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from secops.correlate import Rule, load_rules
+from secops.correlate.resume import changed_since, longest_window, resume_point
 from secops.correlate.windows import to_millis
 from secops.errors import SinkError
 from secops.normalise import load_parsers
@@ -20,7 +21,6 @@ from secops.normalise.batch import Registry
 from secops.pipeline import HEAVY_COLUMNS, detect, rule_columns
 from secops.schedule import tail
 from secops.schedule.lock import RunLock
-from secops.schedule.resume import changed_since, longest_window, resume_point
 from secops.schedule.state import State, load_state, save_state
 from secops.score import WEIGHT
 from secops.spool import Spool
