@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 from secops.errors import CollectError
@@ -95,21 +96,50 @@ def _batches(path: str, stream: BinaryIO, batch_lines: int) -> Iterator[LineBatc
 def _text_batches(
     path: str, stream: BinaryIO, block: bytes, batch_lines: int
 ) -> Iterator[LineBatch]:
-    pending: list[str] = []
-    line_no = 1
-    carry = b""
+    pending: list[pa.Array] = []  # lines read and not handed out yet
+    count, line_no, carry = 0, 1, b""
     while block:
         data = carry + block
         block = _safe_read(stream)
         cut = data.rfind(b"\n") + 1 if block else len(data)
         carry = data[cut:]
-        pending.extend(_split(data[:cut]))
-        while len(pending) >= batch_lines:
-            yield LineBatch(path, line_no, pa.array(pending[:batch_lines], pa.string()))
+        lines = _lines(data[:cut])
+        pending.append(lines)
+        count += len(lines)
+        while count >= batch_lines:
+            joined = pa.concat_arrays(pending) if len(pending) > 1 else pending[0]
+            yield LineBatch(path, line_no, joined.slice(0, batch_lines))
             line_no += batch_lines
-            del pending[:batch_lines]
-    if pending:
-        yield LineBatch(path, line_no, pa.array(pending, pa.string()))
+            pending, count = [joined.slice(batch_lines)], count - batch_lines
+    if count:
+        yield LineBatch(path, line_no, pa.concat_arrays(pending))
+
+
+def _lines(data: bytes) -> pa.Array:
+    """Complete lines of `data` as Arrow strings, cut with numpy over the bytes (no Python
+    string per line); `_split` (decode with replacement) when a NUL or invalid UTF-8 is in."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if len(buf) == 0 or (buf == 0).any():
+        return pa.array(_split(data), pa.string())
+    ends = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(buf)]))
+    if starts[-1] == len(buf):  # the data ends with a newline: no last partial line
+        starts, stops = starts[:-1], stops[:-1]
+    ended = stops < len(buf)  # "\r\n" ends a line like "\n"
+    crlf = ended & (stops > starts) & (buf[np.maximum(stops - 1, 0)] == 13)
+    stops = stops - crlf
+    keep = np.ones(len(buf), dtype=bool)
+    keep[ends] = False
+    keep[stops[crlf]] = False
+    offsets = np.concatenate(([0], np.cumsum(stops - starts))).astype(np.int32)
+    text = buf[keep] if not keep.all() else buf
+    lines = pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(text))
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:  # invalid UTF-8
+        return pa.array(_split(data), pa.string())
+    return lines
 
 
 def split_ranges(path: str, chunk_bytes: int) -> list[tuple[int, int]]:
