@@ -332,9 +332,11 @@ def _stage_table(rows: list[Row]) -> list[str]:
     out = ["", "## secops stage breakdown (seconds, median; `secops correlate --json` timings)", ""]
     out += [
         "Main-process stages are wall seconds (`read+parse+enrich` is the parent waiting for "
-        "the parse workers); `workers:*` are seconds summed over the worker processes (read = "
-        "split lines, parse = detect format + headers + parsers + timestamps + ids' hashes, "
-        "enrich+select = topology columns + rows/columns the rules use).",
+        "the parse workers; `rules`, `judge`, `score` summed over the correlation steps; `steps` "
+        "= cutting each step's window, resume points, rows held back); `workers:*` are seconds "
+        "summed over the worker processes (read = cut lines, parse = detect format + headers + "
+        "parsers + timestamps, enrich+select = topology columns, rule condition masks, the "
+        "rows and columns the rules use, and the kept lines' hashes and ids).",
         "",
     ]
     out.append("| lines | run | " + " | ".join(keys) + " | main total |")
