@@ -19,6 +19,7 @@ from secops.correlate.rule import Rule
 from secops.correlate.windows import to_millis
 from secops.normalise.events import EventIds
 from secops.parallel import give_back_memory
+from secops.score import rank
 
 #: a step correlates up to the latest event time seen minus this: slack for lines a little late
 SETTLE_MS = 5 * 60_000
@@ -113,7 +114,7 @@ class Steps:
 
     def finish(self) -> list[dict[str, Any]]:
         self._step(None)
-        return sorted(self.found.values(), key=_rank)
+        return sorted(self.found.values(), key=rank)
 
     def summary(self) -> dict[str, Any]:
         return {"mode": "chunked", "steps": self.steps, "held_max_rows": self.held_max}
@@ -178,12 +179,6 @@ def _in_order(
     if (np.diff(where) > 0).all():  # time-ordered input: the pending rows come last
         return rows
     return rows.take(np.argsort(where)).reset_index(drop=True)
-
-
-def _rank(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """The order score() gives: raised first, then risk (highest first), start, id."""
-    f, e = doc["finding"], doc["event"]
-    return (f["suppressed"], -e["risk_score"], e["start"], f["id"])
 
 
 def millis(frame: pd.DataFrame) -> np.ndarray:

@@ -192,13 +192,10 @@ def summary(doc: dict[str, Any]) -> str:
 
 def score(judgements: list[Judgement]) -> list[dict[str, Any]]:
     """Finding documents, highest risk first (cut ones after the raised ones)."""
-    docs = [document(j) for j in judgements]
-    docs.sort(
-        key=lambda d: (
-            d["finding"]["suppressed"],
-            -d["event"]["risk_score"],
-            d["event"]["start"],
-            d["finding"]["id"],
-        )
-    )
-    return docs
+    return sorted((document(j) for j in judgements), key=rank)
+
+
+def rank(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The order of finding documents: raised first, then risk (highest first), start, id."""
+    f, e = doc["finding"], doc["event"]
+    return (f["suppressed"], -e["risk_score"], e["start"], f["id"])
