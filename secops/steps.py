@@ -51,11 +51,12 @@ def conditions_of(rule: Rule) -> list[Condition]:
     return own + [s.filter for s in rule.steps if s.filter is not None]
 
 
-def rows_read(rules: list[Rule], frame: pd.DataFrame, since: dict[str, int]) -> np.ndarray:
-    """The rows some rule reads from its own `since` time on: all a next step needs (the
-    detectors, the judge and the finding documents see only the rows a rule's conditions
-    pick). Memo columns make the conditions cheap here."""
-    times = millis(frame)
+def rows_read(
+    rules: list[Rule], frame: pd.DataFrame, times: np.ndarray, since: dict[str, int]
+) -> np.ndarray:
+    """The rows some rule reads from its own `since` time on (`times`: the frame's, in ms):
+    all a next step needs (the detectors, the judge and the finding documents see only the
+    rows a rule's conditions pick). Memo columns make the conditions cheap here."""
     out = np.zeros(len(frame), dtype=bool)
     for rule in rules:
         own = conditions_of(rule)
@@ -76,11 +77,11 @@ class Steps:
 
     A step correlates the rows up to `end` = the latest event time seen - SETTLE_MS, keeps the
     findings that can have changed since the previous step (a later version of an id replaces
-    the earlier one as its episode grows) and holds on to the rows from `resume_point` on:
-    every episode that may still grow keeps its first event, so its id and evidence are those
-    of one whole run (see secops/correlate/resume.py). An episode that never closes (a key
-    active without a window's gap) rightly pins the held rows to its start; memory then grows
-    with it. Events at or before a past step's end raise Late: only a whole run is exact then.
+    the earlier one as its episode grows) and holds on, per rule, to the rows it reads from
+    its own resume point on (`resume_points`): every episode that may still grow keeps its
+    first event, so its id and evidence are those of one whole run (see
+    secops/correlate/resume.py). An episode that never closes (a key active without a
+    window's gap) rightly pins its rule's held rows to its start; memory then grows with it. Events at or before a past step's end raise Late: only a whole run is exact then.
     """
 
     def __init__(
@@ -135,7 +136,8 @@ class Steps:
         self.steps += 1
         if end is not None:
             self.starts = resume.resume_points(window, times[upto], self.rules, end, self.starts)
-            self.held = _in_order(window, rows_read(self.rules, window, self.starts), pending, upto)
+            keep = rows_read(self.rules, window, times[upto], self.starts)
+            self.held = _in_order(window, keep, pending, upto)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
             if self.ids is not None:  # a line that old now comes in late: no count needed
                 self.ids.forget(end)
@@ -182,7 +184,7 @@ def _in_order(
 
 
 def millis(frame: pd.DataFrame) -> np.ndarray:
-    """Event times in ms (a missing time is a very early one, as the detectors see it)."""
+    """Event times in ms (a missing time is NO_TIME_MS: before every step's end, so late)."""
     return to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
 
 

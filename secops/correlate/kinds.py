@@ -12,14 +12,14 @@ import pandas as pd
 
 from secops.correlate.candidate import Candidate
 from secops.correlate.rule import Rule
-from secops.correlate.windows import key_codes, sessions, sliding_counts, sliding_distinct
+from secops.correlate.windows import HAS_TIME, key_codes, sessions, sliding_counts, sliding_distinct
 
 Detector = Callable[[Rule, pd.DataFrame, np.ndarray], list[Candidate]]
 
 
 def _selected(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> np.ndarray:
     mask = rule.filter(frame) if rule.filter is not None else np.ones(len(frame), dtype=bool)
-    return np.flatnonzero(mask & (times > np.iinfo(np.int64).min // 2))
+    return np.flatnonzero(mask & (times > HAS_TIME))
 
 
 def _columns(frame: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:

@@ -22,21 +22,15 @@ import numpy as np
 import pandas as pd
 
 from secops.correlate.rule import Rule
-from secops.correlate.windows import key_codes, sessions
-
-NO_TIME = np.iinfo(np.int64).min // 2
+from secops.correlate.windows import HAS_TIME, NO_TIME_MS, key_codes, sessions
 
 
 def resume_point(
     events: pd.DataFrame, times: np.ndarray, rules: list[Rule], end_ms: int, look_back_ms: int
 ) -> int:
-    """The earliest time the next run must read from (ms)."""
-    t0 = end_ms - look_back_ms
-    for rule in rules:
-        start = _open_start(rule, events, times, end_ms)
-        if start is not None:
-            t0 = min(t0, start)
-    return t0
+    """The earliest time the next run must read from (ms): `look_back_ms` (at least the
+    longest rule window) before `end_ms`, or earlier for an episode still open."""
+    return min([end_ms - look_back_ms, *resume_points(events, times, rules, end_ms).values()])
 
 
 def resume_points(
@@ -54,7 +48,7 @@ def resume_points(
     points = {}
     for rule in rules:
         start = (since or {}).get(rule.id)
-        own = times if start is None else np.where(times >= start, times, NO_TIME - 1)
+        own = times if start is None else np.where(times >= start, times, NO_TIME_MS)
         opened = _open_start(rule, events, own, end_ms)
         points[rule.id] = (
             end_ms - _slack(rule) if opened is None else min(end_ms - _slack(rule), opened)
@@ -92,7 +86,7 @@ def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int
     else:
         mask = rule.filter(events) if rule.filter is not None else np.ones(len(events), bool)
         fields = list(rule.group_by)
-    rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (times > NO_TIME))
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (times > HAS_TIME))
     if len(rows) == 0:
         return None
     present = [f for f in dict.fromkeys(fields) if f in events.columns]  # take only these

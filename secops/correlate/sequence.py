@@ -20,7 +20,7 @@ import pandas as pd
 from secops.correlate.candidate import Candidate
 from secops.correlate.kinds import register
 from secops.correlate.rule import Rule, Step
-from secops.correlate.windows import sessions
+from secops.correlate.windows import HAS_TIME, sessions
 
 _SEP = "\x1f"
 
@@ -46,7 +46,7 @@ def _keys(frame: pd.DataFrame, rows: np.ndarray, fields: tuple[str, ...]) -> pd.
 def _step_data(
     step: Step, carry: tuple[str, ...], frame: pd.DataFrame, times: np.ndarray, window_ms: int
 ) -> _StepData:
-    rows = np.flatnonzero(step.filter(frame) & (times > np.iinfo(np.int64).min // 2))
+    rows = np.flatnonzero(step.filter(frame) & (times > HAS_TIME))
     key = _keys(frame, rows, step.by)
     valid = key.notna().to_numpy()
     rows, key = rows[valid], key[valid].reset_index(drop=True)

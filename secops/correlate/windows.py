@@ -13,8 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: the time of an event without one: below every detector's cut-off (`> min // 2`)
+#: the time of an event without one: below every detector's cut-off (HAS_TIME)
 NO_TIME_MS = int(np.iinfo(np.int64).min)
+#: detectors read only rows with `times > HAS_TIME`
+HAS_TIME = np.iinfo(np.int64).min // 2
 
 
 def to_millis(ts: pd.Series) -> np.ndarray:

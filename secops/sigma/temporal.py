@@ -21,8 +21,8 @@ from secops.correlate.candidate import Candidate
 from secops.correlate.kinds import _episodes, register
 from secops.correlate.rule import Rule
 from secops.correlate.sequence import _SEP, _keys
+from secops.correlate.windows import HAS_TIME
 
-_NO_TIME = np.iinfo(np.int64).min // 2
 #: step id -> "seen for this key within the window, at this event" -> fires?
 Presence = Callable[[Mapping[str, np.ndarray]], np.ndarray]
 
@@ -37,7 +37,7 @@ class TemporalRule(Rule):
 def _step_rows(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
     parts = []
     for i, step in enumerate(rule.steps):
-        rows = np.flatnonzero(step.filter(frame) & (times > _NO_TIME))
+        rows = np.flatnonzero(step.filter(frame) & (times > HAS_TIME))
         key = _keys(frame, rows, step.by)
         parts.append(pd.DataFrame({"row": rows, "k": key.to_numpy(dtype=object), "s": i}))
     df = pd.concat(parts, ignore_index=True)

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secops.correlate.windows import sessions, sliding_counts, sliding_distinct, to_millis
+from secops.correlate.windows import HAS_TIME, sessions, sliding_counts, sliding_distinct, to_millis
 from secops.schema import TIMESTAMP
 
 events = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 500), st.integers(0, 5)), max_size=60)
@@ -58,8 +58,7 @@ def test_sessions_split_on_gaps_only(evs, gap):
 
 def test_missing_times_fall_below_the_detectors_cut_off():
     """An event without a time is no event at any time: every detector drops rows at or
-    below NO_TIME, whichever dtype the frame's timestamps have."""
-    no_time = np.iinfo(np.int64).min // 2
+    at or below HAS_TIME, whichever dtype the frame's timestamps have."""
     stamps = ["2026-11-20T10:00:00.123Z", None, "1969-12-31T23:59:59.5Z"]
     arrow = pd.Series(pa.array([pd.Timestamp(s) if s else None for s in stamps], TIMESTAMP))
     arrow = arrow.astype(pd.ArrowDtype(TIMESTAMP))
@@ -67,5 +66,5 @@ def test_missing_times_fall_below_the_detectors_cut_off():
     for series in (arrow, numpy_):
         ms = to_millis(series)
         assert ms[0] == 1_795_168_800_123
-        assert ms[1] <= no_time
+        assert ms[1] <= HAS_TIME
         assert ms[2] == -500  # floor, like numpy
