@@ -99,10 +99,27 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+#: a day inside nanoseconds' range at each end: localising to any zone stays representable
+_NS_MIN = pd.Timestamp("1677-09-23")
+_NS_MAX = pd.Timestamp("2262-04-10")
+_NS_MIN_UTC, _NS_MAX_UTC = _NS_MIN.tz_localize("UTC"), _NS_MAX.tz_localize("UTC")
+
+
+def in_ns_range(parsed: pd.Series) -> pd.Series:
+    """`parsed` in nanoseconds; a time nanoseconds cannot hold (before 1677-09-22 or after
+    2262-04-11: a corrupted line, a wrong `--year`, a forged message) becomes NaT, so its
+    line is dead-lettered like any other invalid time instead of stopping the run."""
+    lo, hi = (_NS_MIN, _NS_MAX) if parsed.dt.tz is None else (_NS_MIN_UTC, _NS_MAX_UTC)
+    ok = parsed.isna() | ((parsed >= lo) & (parsed <= hi))
+    if not ok.all():
+        parsed = parsed.where(ok)
+    return parsed.dt.as_unit("ns")
+
+
 def _cast(s: pd.Series, want: pd.ArrowDtype) -> pd.Series:
     t = want.pyarrow_dtype
     if pa.types.is_timestamp(t):
-        parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+        parsed = in_ns_range(pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601"))
         return pd.Series(parsed, index=s.index).astype(want)
     if pa.types.is_integer(t):
         return pd.to_numeric(s, errors="coerce").astype(want)

@@ -97,6 +97,8 @@ class _Counts:
         self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, counts, times
 
     def occurrences(self, h: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+        if len(h) == 0:  # a chunk that kept no event (a long stretch no rule reads)
+            return np.zeros(0, dtype=np.int64)
         keys, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
         order = np.argsort(inverse, kind="stable")
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))

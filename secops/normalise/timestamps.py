@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secops.schema import TIMESTAMP
+from secops.schema import TIMESTAMP, in_ns_range
 
 _ISO = r"^\d{4}-\d\d-\d\d[T ]"
 _ISO_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
@@ -65,7 +65,7 @@ def _mask(text: pa.Array, regex: str) -> pd.Series:
 def _to_utc(s: pd.Series, fmt: str) -> pd.Series:
     if s.empty:
         return pd.Series([], dtype="datetime64[ns, UTC]")
-    return pd.to_datetime(s, format=fmt, utc=True, errors="coerce").dt.as_unit("ns")
+    return in_ns_range(pd.to_datetime(s, format=fmt, utc=True, errors="coerce"))
 
 
 def _to_naive(s: pd.Series, fmt: str) -> pd.Series:
@@ -74,7 +74,7 @@ def _to_naive(s: pd.Series, fmt: str) -> pd.Series:
     parsed = pd.to_datetime(s, format=fmt, errors="coerce")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.dt.as_unit("ns")
+    return in_ns_range(parsed)
 
 
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
