@@ -24,6 +24,7 @@ from secops.normalise import ParseReport, iter_events
 from secops.pipeline import RunResult, run
 from secops.schema import nest
 from secops.sink import ElasticsearchSink, JsonlSink, LocalStore
+from secops.triage.describe import entity
 
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid configuration or content."
 
@@ -226,16 +227,13 @@ def show_findings(findings: list[dict[str, Any]], *, title: str = "Findings") ->
         table.add_column(col, overflow="fold")
     for f in findings:
         b = brief(f)
-        entity = " -> ".join(
-            str(x) for x in (b["source.ip"], b["destination.ip"] or b["host.name"]) if x
-        )
         table.add_row(
             b["id"][:10],
             severity(b["severity"]),
             f"{b['risk']:.0f}",
             b["rule"],
             ",".join(b["techniques"]),
-            entity or (b["user.name"] or ""),
+            entity(f),
             str(b["events"]),
             b["start"][:19],
             b["reason"] or "",

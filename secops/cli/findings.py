@@ -17,12 +17,13 @@ from secops.cli.correlate import brief, show_findings
 from secops.cli.es import ES_URL_OPTION, es_settings
 from secops.correlate.rule import SEVERITIES
 from secops.elastic import connect
-from secops.errors import ConfigError, SecopsError, SinkError
+from secops.errors import ConfigError, SinkError
 from secops.judge.exceptions import resolve_exceptions_path
 from secops.sink import LocalStore
 from secops.sink.elasticsearch import query_findings
 from secops.triage import accept as accept_exception
-from secops.triage import act, is_overdue, load_sla, parse_duration, propose, push_update
+from secops.triage import act, find, is_overdue, load_sla, parse_duration, propose, push_update
+from secops.triage.describe import endpoint, history_line
 from secops.triage.propose import Proposal, entities_of_doc
 from secops.triage.remote import partial_doc, remote_sink
 
@@ -31,7 +32,8 @@ EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 us
 
 @click.group(epilog=EXIT_HELP)
 def findings() -> None:
-    """Findings in the local store: list and explain them."""
+    """Findings in the local store: list, explain and triage them (ack, assign, resolve,
+    false-positive, duplicate, reopen)."""
 
 
 def _since(value: str | None) -> str | None:
@@ -133,11 +135,7 @@ def show(
     """Explain one finding: evidence, topology answers, risk factors, runbook, triage (id or
     unique prefix)."""
     cfg = config(ctx)
-    doc = LocalStore(data_dir or cfg.data_dir).get(finding_id)
-    if doc is None:
-        raise SecopsError(
-            f"no finding with id or unique prefix '{finding_id}' (see 'secops findings list --all')"
-        )
+    doc = find(LocalStore(data_dir or cfg.data_dir), finding_id)
     if with_events:
         from secops.triage.evidence import evidence_events
 
@@ -215,10 +213,7 @@ def _triage(fi: dict[str, Any]) -> None:
         if tri.get(key):
             lines.append(f"{key.replace('_', ' ')}: {tri[key]}")
     for h in tri.get("history", []):
-        note = f": {h['note']}" if h.get("note") else ""
-        lines.append(
-            f"{h['at'][:19]} {h['analyst']} {h['action']} ({h['from']} -> {h['to']}){note}"
-        )
+        lines.append(history_line(h))
     out().print(Panel("\n".join(lines), title="Triage"))
 
 
@@ -239,7 +234,8 @@ def _topology(topo: dict[str, Any]) -> None:
         table.add_row(
             "target",
             t.get("asset") or "-",
-            f"{t.get('ip')}:{t.get('port')} zone {t.get('zone')} criticality {t.get('criticality')}",
+            f"{endpoint(t.get('ip'), t.get('port'))} zone {t.get('zone')} "
+            f"criticality {t.get('criticality')}",
         )
         for key in ("exposes", "change_window", "path_to_crown_jewel"):
             if key in t:

@@ -125,11 +125,25 @@ class LocalStore:
     def get(self, finding_id: str) -> dict[str, Any] | None:
         docs = list(
             self._docs(
-                SELECT + " AND (f.id = ? OR f.id LIKE ?)",
-                [finding_id, f"{finding_id}%"],
+                SELECT + " AND substr(f.id, 1, ?) = ?",
+                [len(finding_id), finding_id],
             )
         )
         return docs[0] if len(docs) == 1 else None
+
+    def ids_starting(self, prefix: str, limit: int = 6) -> list[str]:
+        """Ids that start with `prefix` (at most `limit`, sorted): what an ambiguous prefix hits."""
+        if not self.path.exists():
+            return []
+        con = self._connect()
+        try:
+            rows = con.execute(
+                "SELECT id FROM findings WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?",
+                [len(prefix), prefix, limit],
+            ).fetchall()
+        finally:
+            con.close()
+        return [r[0] for r in rows]
 
     def _docs(self, sql: str, args: list[Any]) -> Iterator[dict[str, Any]]:
         if not self.path.exists():

@@ -8,7 +8,7 @@ layer over these functions.
 """
 
 from secops.triage.health import RuleHealth, rule_health
-from secops.triage.lifecycle import ACTIONS, CLOSED, STATUSES, TriageError, act
+from secops.triage.lifecycle import ACTIONS, CLOSED, STATUSES, TriageError, act, find
 from secops.triage.propose import Proposal, accept, propose
 from secops.triage.remote import push_update, remote_sink
 from secops.triage.sla import DEFAULT_SLA, Sla, is_overdue, load_sla, parse_duration, timings
@@ -24,6 +24,7 @@ __all__ = [
     "TriageError",
     "accept",
     "act",
+    "find",
     "is_overdue",
     "load_sla",
     "parse_duration",

@@ -42,11 +42,7 @@ def act(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Apply one action to a finding in the store; returns the updated finding document."""
-    doc = store.get(finding_id)
-    if doc is None:
-        raise TriageError(
-            f"no finding with id or unique prefix '{finding_id}' (see 'secops findings list --all')"
-        )
+    doc = find(store, finding_id)
     fi = doc["finding"]
     status, tri = fi.get("status", "open"), fi.get("triage") or {}
     to, allowed_from = ACTIONS[action]
@@ -73,14 +69,29 @@ def act(
         event["note"] = note
     if assignee:
         event["assignee"] = assignee
+    if duplicate_of:
+        event["of"] = changes["duplicate_of"]
     store.set_triage(fi["id"], new, changes, event)
     return store.get(fi["id"])
 
 
+def find(store: Any, ref: str, what: str = "") -> dict[str, Any]:
+    """The finding whose id is `ref` or starts with it; else why not (none, or which ones
+    an ambiguous prefix matches)."""
+    doc = store.get(ref)
+    if doc is not None:
+        return doc
+    ids = store.ids_starting(ref) if hasattr(store, "ids_starting") else []
+    if len(ids) > 1:
+        shown = ", ".join(f"{i[:10]}..." for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise TriageError(f"{what}ambiguous id prefix '{ref}': {shown} (give more characters)")
+    raise TriageError(
+        f"{what}no finding with id or unique prefix '{ref}' (see 'secops findings list --all')"
+    )
+
+
 def _resolve(store: Any, ref: str, own: str) -> str:
-    other = store.get(ref)
-    if other is None:
-        raise TriageError(f"--of: no finding with id or unique prefix '{ref}'")
+    other = find(store, ref, "--of: ")
     if other["finding"]["id"] == own:
         raise TriageError("a finding cannot be a duplicate of itself")
     return other["finding"]["id"]
