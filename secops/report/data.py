@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from secops.triage import RuleHealth, is_overdue, rule_health, timings
+from secops.triage import RuleHealth, is_overdue, rule_health
+from secops.triage.health import median_times, was_raised
 from secops.triage.sla import Sla
 
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
@@ -59,10 +59,6 @@ def _target(doc: dict[str, Any]) -> str | None:
     return doc.get("destination", {}).get("ip") or doc.get("host", {}).get("name")
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 def build(
     docs: list[dict[str, Any]], period: str, sla: dict[str, Sla], now: datetime | None = None
 ) -> ReportData:
@@ -70,20 +66,16 @@ def build(
     start = end - PERIODS[period]
     chosen = [d for d in docs if in_period(d, start, end)]
     r = ReportData(start, end, chosen)
-    r.raised = [d for d in chosen if not d["finding"]["suppressed"]]
-    r.cut = [d for d in chosen if d["finding"]["suppressed"]]
+    r.raised = [d for d in chosen if was_raised(d)]
+    r.cut = [d for d in chosen if not was_raised(d)]
     r.open = [d for d in r.raised if d["finding"].get("status", "open") in ("open", "acknowledged")]
     r.overdue = [d for d in r.open if is_overdue(d, sla, end)]
     sev = Counter(d["finding"]["severity"] for d in r.raised)
     r.by_severity = {s: sev.get(s, 0) for s in SEVERITIES}
-    raised = Counter(d["rule"]["id"] for d in r.raised)
-    cut = Counter(d["rule"]["id"] for d in r.cut)
-    r.by_rule = sorted(
-        ((rule, raised[rule], cut[rule]) for rule in raised | cut), key=lambda x: (-x[1], x[0])
-    )
+    r.health = rule_health(chosen)
+    r.by_rule = sorted(((h.rule, h.raised, h.cut) for h in r.health), key=lambda x: (-x[1], x[0]))
     r.cut_reasons = Counter(cut_reason(d) for d in r.cut).most_common()
     r.top_targets = _top_targets(r.raised)
-    r.health = rule_health(chosen)
     r.response = _response(r.raised)
     return r
 
@@ -107,14 +99,8 @@ def _response(raised: list[dict[str, Any]]) -> dict[str, dict[str, float | None]
     out: dict[str, dict[str, float | None]] = {}
     for sev in ("all", *SEVERITIES):
         docs = [d for d in raised if sev == "all" or d["finding"]["severity"] == sev]
-        t = [timings(d) for d in docs]
-        out[sev] = {
-            "findings": len(docs),
-            "time_to_ack": _median([x["time_to_ack"] for x in t if x["time_to_ack"] is not None]),
-            "time_to_resolve": _median(
-                [x["time_to_resolve"] for x in t if x["time_to_resolve"] is not None]
-            ),
-        }
+        ack, resolve = median_times(docs)
+        out[sev] = {"findings": len(docs), "time_to_ack": ack, "time_to_resolve": resolve}
     return out
 
 

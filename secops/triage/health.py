@@ -45,26 +45,40 @@ class RuleHealth:
         }
 
 
+def was_raised(doc: dict[str, Any]) -> bool:
+    """Did the finding reach an analyst? Not cut, or given a verdict before it was cut (an
+    accepted false positive is cut by its own exception on the next run: it was raised all
+    the same). The one definition of raised vs cut, for rule health and the reports."""
+    fi = doc["finding"]
+    return not fi.get("suppressed") or fi.get("status", "open") != "open"
+
+
+def median_times(docs: Iterable[dict[str, Any]]) -> tuple[float | None, float | None]:
+    """Median seconds to acknowledge and to resolve (closed with any verdict) over `docs`;
+    None where no finding got there."""
+    t = [timings(d) for d in docs]
+    acks = [x["time_to_ack"] for x in t if x["time_to_ack"] is not None]
+    closes = [x["time_to_resolve"] for x in t if x["time_to_resolve"] is not None]
+    return (
+        statistics.median(acks) if acks else None,
+        statistics.median(closes) if closes else None,
+    )
+
+
 def rule_health(docs: Iterable[dict[str, Any]]) -> list[RuleHealth]:
     """One row per rule, noisiest first (most false positives, then most volume)."""
     rows: dict[str, RuleHealth] = {}
-    acks: dict[str, list[float]] = defaultdict(list)
-    closes: dict[str, list[float]] = defaultdict(list)
+    raised: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in docs:
         rule, fi = doc["rule"]["id"], doc["finding"]
         h = rows.setdefault(rule, RuleHealth(rule))
-        if fi.get("suppressed") and fi.get("status", "open") == "open":
-            h.cut += 1  # cut before anyone looked; a verdict counts even once an exception cuts it
+        if not was_raised(doc):
+            h.cut += 1
             continue
         h.raised += 1
         status = fi.get("status", "open")
         setattr(h, status, getattr(h, status) + 1)
-        t = timings(doc)
-        if t["time_to_ack"] is not None:
-            acks[rule].append(t["time_to_ack"])
-        if t["time_to_resolve"] is not None:
-            closes[rule].append(t["time_to_resolve"])
+        raised[rule].append(doc)
     for rule, h in rows.items():
-        h.median_time_to_ack = statistics.median(acks[rule]) if acks[rule] else None
-        h.median_time_to_resolve = statistics.median(closes[rule]) if closes[rule] else None
+        h.median_time_to_ack, h.median_time_to_resolve = median_times(raised[rule])
     return sorted(rows.values(), key=lambda h: (-h.false_positive, -h.raised, h.rule))
