@@ -102,7 +102,9 @@ def read_parallel(
     global _SETUP
     use_dead_letter(report, dead_letter)
     _SETUP = _Setup(registry_for(None), opts, prepare, dead_letter is not None)
-    tasks = [(p, s, e) for p in expand_inputs(inputs) for s, e in split_ranges(p, chunk_bytes)]
+    paths = expand_inputs(inputs)
+    report.expect(paths)
+    tasks = [(p, s, e) for p in paths for s, e in split_ranges(p, chunk_bytes)]
     ids = ids if ids is not None else EventIds()
     offsets: dict[str, int] = {}
     timings = timings if timings is not None else {}

@@ -251,13 +251,9 @@ def report_coverage(report: ParseReport) -> None:
                 table.add_row(source, parser, f"{n:,}")
     console = err()
     console.print(table)
-    dl = (
-        f" -> {report.dead_letter_path}" if report.dead_letter_path and report.dead_lettered else ""
-    )
-    console.print(
-        f"lines read {report.lines_read:,}, parsed {report.parsed:,} ({report.parse_rate:.1%}), "
-        f"unparsed {report.dead_lettered:,}{dl}"
-    )
+    console.print(report.summary())
+    for warning in report.warnings():
+        console.print(f"[bold yellow]warning[/]: {warning}", markup=True)
 
 
 @click.command(epilog=EXIT_HELP)

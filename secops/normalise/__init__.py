@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from secops.collect import iter_batches
+from secops.collect import expand_inputs, iter_batches
 from secops.errors import ConfigError
 from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
 from secops.normalise.definitions import ParserDef, PatternDef
@@ -61,7 +61,9 @@ def iter_events(
     report = report if report is not None else ParseReport()
     use_dead_letter(report, dead_letter)
     ids = EventIds()
-    for batch in iter_batches(inputs, batch_lines=min(batch_lines, WORK_LINES)):
+    paths = expand_inputs(inputs)
+    report.expect(paths)
+    for batch in iter_batches(paths, batch_lines=min(batch_lines, WORK_LINES)):
         result = normalise_batch(batch, registry, opts, ids)
         record_batch(result, batch.path, report, dead_letter)
         yield result.events
@@ -92,7 +94,7 @@ def registry_for(parsers_dir: str | Path | None) -> Registry:
 def record_batch(
     result: BatchResult, path: str, report: ParseReport, dead_letter: str | Path | None
 ) -> None:
-    report.add(path, result.lines, result.blank, result.parsed, len(result.dead))
+    report.add(path, result.lines, result.blank, result.parsed, len(result.dead), result.binary)
     if dead_letter is None or result.dead.empty:
         return
     with open(dead_letter, "a", encoding="utf-8") as out:

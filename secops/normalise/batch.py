@@ -48,6 +48,7 @@ class BatchResult:
     dead: pd.DataFrame  # columns file, line, reason, raw
     blank: int
     lines: int
+    binary: int = 0  # dead-lettered lines with NUL or invalid UTF-8 bytes (U+FFFD once read)
 
 
 def normalise_batch(
@@ -74,9 +75,10 @@ def normalise_batch(
         tables = [_only(t, opts.columns) for t in tables]
     parsed, bad_ts = _with_timestamps(tables, opts)
     events = _events(parsed, raw, batch.path, ids, opts)
-    dead, blank = _dead_letters(batch, fmt, hdr["_program"], parser_of, parsed, bad_ts)
+    dead, blank, binary = _dead_letters(batch, fmt, hdr["_program"], parser_of, parsed, bad_ts)
     counts = pd.Series(parsed["_parser"].to_numpy(zero_copy_only=False)).value_counts()
-    return BatchResult(events, {str(k): int(v) for k, v in counts.items()}, dead, blank, len(raw))
+    parsed_counts = {str(k): int(v) for k, v in counts.items()}
+    return BatchResult(events, parsed_counts, dead, blank, len(raw), binary)
 
 
 def _only(table: pa.Table, columns: frozenset[str]) -> pa.Table:
@@ -174,19 +176,23 @@ def _dead_letters(
     parser_of: pa.Array,
     parsed: pa.Table,
     bad_ts: pa.Array,
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[pd.DataFrame, int, int]:
+    """(dead letters, blank lines, dead letters holding bytes that are no text)."""
     n = len(fmt)
     keep = np.ones(n, dtype=bool)
     keep[parsed[ROW].to_numpy()] = False
     blank = np.asarray(pc.equal(fmt, "blank").to_numpy(zero_copy_only=False), dtype=bool)
     rows = pa.array(np.flatnonzero(keep & ~blank), pa.int64())
+    lines = pc.take(batch.lines, rows)
+    binary = pc.match_substring(lines, "\ufffd")  # the collector's mark for NUL / bad UTF-8
     reason = _reasons(
         pc.take(fmt, rows),
         pc.take(program, rows),
         pc.take(parser_of, rows),
         pc.is_in(rows, value_set=bad_ts),
+        binary,
     )
-    raw = pc.utf8_slice_codeunits(pc.take(batch.lines, rows), 0, MAX_LINE_BYTES)
+    raw = pc.utf8_slice_codeunits(lines, 0, MAX_LINE_BYTES)
     dead = pd.DataFrame(
         {
             "file": batch.path,
@@ -195,10 +201,12 @@ def _dead_letters(
             "raw": raw.to_numpy(zero_copy_only=False),
         }
     )
-    return dead, int(blank.sum())
+    return dead, int(blank.sum()), int(pc.sum(pc.cast(binary, pa.int64())).as_py() or 0)
 
 
-def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Array) -> pa.Array:
+def _reasons(
+    fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Array, binary: pa.Array
+) -> pa.Array:
     def text(prefix: str, values: pa.Array) -> pa.Array:
         return pc.binary_join_element_wise(prefix, pc.fill_null(values, "?"), "")
 
@@ -209,6 +217,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
         pc.equal(fmt, "syslog"),
         pc.equal(fmt, "bad_json"),
         pc.equal(fmt, "json_unknown"),
+        pc.and_(pc.equal(fmt, "unknown"), binary),
         pc.equal(fmt, "unknown"),
     ]
     n = len(fmt)
@@ -219,6 +228,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
             "line too long",
             "invalid JSON",
             "unrecognised JSON object",
+            "binary data (NUL or invalid UTF-8 bytes)",
             "unrecognised format",
         )
     ]
@@ -230,6 +240,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
         lit[2],
         lit[3],
         lit[4],
+        lit[5],
         text("no parser for format ", fmt),
     ]
     struct = pa.StructArray.from_arrays(

@@ -134,7 +134,7 @@ def ingest(
                     pd.concat(frames, ignore_index=True), f"{name}-{start:015d}-{entry.key}"
                 )
                 frames = []
-            result.report.add(p.path, out.lines, out.blank, out.parsed, len(out.dead))
+            result.report.add(p.path, out.lines, out.blank, out.parsed, len(out.dead), out.binary)
             _dead_letters(out.dead, dead_letter)
             entry.offset, entry.lines = end, first_line - 1 + len(lines)
             result.lines += len(lines)

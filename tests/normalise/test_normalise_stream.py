@@ -47,7 +47,7 @@ def test_dead_letter_file_records_file_line_reason(run_lines, tmp_path: Path) ->
         (2, "no parser for program ftpd"),
         (3, "no pattern matched in parser sshd"),
         (5, "line too long"),
-        (6, "unrecognised format"),
+        (6, "binary data (NUL or invalid UTF-8 bytes)"),
         (7, "invalid JSON"),
     ]
     assert len(records[2]["raw"]) == 64 * 1024
@@ -79,7 +79,9 @@ def test_report_merge_and_to_dict() -> None:
     a.add("x", 3, 0, {"sshd": 2}, 1)
     b.add("x", 2, 1, {"sshd": 1}, 0)
     merged = a.merge(b).to_dict()
-    assert merged["lines_read"] == 5 and merged["coverage"] == {"x": {"sshd": 3, "unparsed": 1}}
+    assert merged["lines_read"] == 5 and merged["coverage"] == {
+        "x": {"sshd": 3, "unparsed": 1, "blank": 1}  # every line of x: 3 + 1 + 1 = 5
+    }
 
 
 @settings(
