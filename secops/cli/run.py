@@ -222,6 +222,8 @@ def _human(line: dict[str, Any]) -> str:
         f"{line.get('lines_read', 0):,} new lines ({line.get('dead_lettered', 0):,} unparsed), "
         f"{line.get('events_in_window', 0):,} events, {line.get('findings_raised', 0)} findings "
         f"raised, {line.get('findings_cut', 0)} cut, written {line.get('written', {})}"
+    ) + "".join(
+        f"\nleft out: {e['events']:,} events {e['reason']}" for e in line.get("left_out", [])
     )
 
 

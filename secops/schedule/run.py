@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from secops.normalise import load_parsers
 from secops.normalise.batch import Registry
 from secops.pipeline import HEAVY_COLUMNS, detect, rule_columns
 from secops.schedule import tail
+from secops.schedule.leftout import counts as left_counts
+from secops.schedule.leftout import late_findings, left_out
 from secops.schedule.lock import RunLock
 from secops.schedule.state import State, load_state, save_state
 from secops.score import WEIGHT
@@ -63,6 +66,8 @@ class RunOutcome:
     error: str | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
+    #: what was spooled but not correlated, and why (see secops.schedule.leftout)
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
     def log_line(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class RunOutcome:
             "window": self.window,
             **self.counts,
             "written": self.written,
+            "left_out": self.left_out,
             "durations_s": self.durations,
             **({"error": self.error} if self.error else {}),
         }
@@ -136,11 +142,17 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
         tz=s.tz,
         now=now,
         dead_letter=s.dead_letter,
+        late_upto=state.checkpoint_ms,
     )
     save_state(state_path, state)
     tail.forget_unused(s.state_dir, state)
     clock.lap("ingest")
     out.counts = _ingest_counts(ingested)
+    bounded = start_ms == end_ms - max(s.max_look_back_ms, look_back)
+    spooled = ingested.spooled_times()
+    left = partial(left_out, spooled, (start_ms, end_ms), state.checkpoint_ms, bounded, look_back)
+    out.left_out = left()
+    out.counts |= left_counts(out.left_out)
     if state.checkpoint_ms is not None and end_ms <= state.checkpoint_ms:
         out.status = "nothing-new"
         return out
@@ -154,7 +166,10 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
         columns=[c for c in HEAVY_COLUMNS if c in events.columns and c not in keep]
     )
     clock.lap("read")
-    findings = changed_since(detect(events, rules, topology), rules, state.checkpoint_ms)
+    detected = detect(events, rules, topology)
+    findings = changed_since(detected, rules, state.checkpoint_ms)
+    out.left_out = left(late_findings(detected, findings, ingested.late_ids))
+    out.counts |= left_counts(out.left_out)
     times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, np.int64)
     next_resume = resume_point(events, times, rules, end_ms, look_back)
     clock.lap("correlate")
@@ -219,6 +234,8 @@ def _ingest_counts(r: tail.IngestResult) -> dict[str, Any]:
         "lines_read": r.report.lines_read,
         "parsed": r.report.parsed,
         "dead_lettered": r.report.dead_lettered,
+        "blank": r.report.blank,
+        "parse_warnings": r.report.warnings(),
         "events_spooled": r.events,
     }
 

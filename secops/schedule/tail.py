@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from secops.collect import LineBatch, expand_inputs
+from secops.correlate.windows import to_millis
 from secops.normalise import ParseReport, load_parsers
 from secops.normalise.batch import Options, Registry, normalise_batch
 from secops.normalise.events import EventIds
@@ -73,6 +74,14 @@ class IngestResult:
     lines: int = 0
     events: int = 0
     report: ParseReport = field(default_factory=ParseReport)
+    #: event times (ms) of what was spooled, to say which of it the window leaves out
+    times: list[np.ndarray] = field(default_factory=list)
+    #: ids of the spooled events timestamped at or before `late_upto` (arrived after a run
+    #: covered their time)
+    late_ids: set[str] = field(default_factory=set)
+
+    def spooled_times(self) -> np.ndarray:
+        return np.concatenate(self.times) if self.times else np.zeros(0, np.int64)
 
 
 def plan(inputs: list[str], state: State) -> list[Pending]:
@@ -112,8 +121,11 @@ def ingest(
     tz: str,
     now: datetime,
     dead_letter: str | Path | None,
+    late_upto: int | None = None,
 ) -> IngestResult:
-    """Read, normalise and spool what is new; returns counts. Updates `state.files` in place."""
+    """Read, normalise and spool what is new; returns counts. Updates `state.files` in place.
+    Events timestamped at or before `late_upto` (ms; the last checkpoint) are late: their
+    ids are kept in the result."""
     registry = registry or Registry(load_parsers())
     opts = Options(year=year, tz=tz, now=now, keep_original=False)
     result = IngestResult()
@@ -129,6 +141,7 @@ def ingest(
             ids, seen = _replayed(p.path, lines, seen)
             out = normalise_batch(batch, registry, opts, ids)
             frames.append(out.events)
+            _note_times(result, out.events, late_upto)
             if sum(len(f) for f in frames) >= SPOOL_ROWS:
                 spool.write(
                     pd.concat(frames, ignore_index=True), f"{name}-{start:015d}-{entry.key}"
@@ -151,6 +164,15 @@ def ingest(
     state.files = files
     state.ingest_gen += 1
     return result
+
+
+def _note_times(result: IngestResult, events: pd.DataFrame, late_upto: int | None) -> None:
+    times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, np.int64)
+    result.times.append(times)
+    if late_upto is not None and len(times):
+        late = times <= late_upto
+        if late.any():
+            result.late_ids.update(events["event.id"].to_numpy()[late].tolist())
 
 
 def _chunks(p: Pending) -> Iterator[tuple[int, int, list[str], int]]:
