@@ -211,18 +211,23 @@ def draw_map(
     from secops.cli.findings import _since
     from secops.sink import LocalStore
     from secops.topology.map import render
+    from secops.triage.describe import is_open, outside_period
 
     fmt = Path(out_path).suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "html"):
         raise click.BadParameter("write .svg, .png or .html", param_hint="--out")
     topo = load_topology(topology_path)
     docs: list[dict[str, Any]] = []
+    note = None
     if with_findings:
         store = LocalStore(data_dir or config(ctx).data_dir)
         docs = store.query(since=_since(since))
+        note = outside_period(store.query(), _since(since))
     Path(out_path).write_bytes(render(topo, docs, fmt, max_per_zone=max_per_zone))
-    shown = sum(d["finding"].get("status", "open") in ("open", "acknowledged") for d in docs)
+    shown = sum(is_open(d) for d in docs)
     click.echo(f"wrote {out_path} ({topo.summary()}; {shown} open findings)", err=True)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 COMMANDS = [topology]

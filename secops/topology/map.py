@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 
 from secops.topology.topology import Topology
+from secops.triage.describe import is_open
 
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 COLOURS = {
@@ -50,11 +51,6 @@ class MapModel:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def _open(doc: dict[str, Any]) -> bool:
-    fi = doc["finding"]
-    return not fi.get("suppressed") and fi.get("status", "open") in ("open", "acknowledged")
-
-
 def _node(entity: dict[str, Any]) -> str | None:
     return entity.get("asset") or (f"ip:{entity['ip']}" if entity.get("ip") else None)
 
@@ -82,7 +78,7 @@ def _path(doc: dict[str, Any], topo: Topology) -> tuple[list[tuple[str, str]], l
 def build_model(
     topo: Topology, findings: Iterable[dict[str, Any]] = (), *, max_per_zone: int = 12
 ) -> MapModel:
-    open_docs = [d for d in findings if _open(d)]
+    open_docs = [d for d in findings if is_open(d)]
     worst: dict[str, str] = {}
     attacks: list[tuple[str, str, str, str]] = []
     for doc in sorted(open_docs, key=lambda d: -SEVERITY_RANK[d["finding"]["severity"]]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -36,3 +37,30 @@ def history_line(h: dict[str, Any]) -> str:
         detail += f" of {h['of'][:10]}"
     note = f": {h['note']}" if h.get("note") else ""
     return f"{h['at'][:19]} {h['analyst']} {h['action']}{detail} ({h['from']} -> {h['to']}){note}"
+
+
+def is_open(doc: dict[str, Any]) -> bool:
+    """Raised (not cut) and not closed: what a queue or the map shows as open."""
+    fi = doc["finding"]
+    return not fi.get("suppressed") and fi.get("status", "open") in ("open", "acknowledged")
+
+
+def outside_period(docs: list[dict[str, Any]], since: str | None) -> str | None:
+    """For a view of the findings that ended after `since` (ISO): how many open ones of
+    `docs` ended before it, and when the newest of them did (None when there are none)."""
+    if not since:
+        return None
+    cut = _utc(since)
+    older = [d for d in docs if is_open(d) and _utc(d["event"]["end"]) < cut]
+    if not older:
+        return None
+    newest = max(d["event"]["end"] for d in older)
+    return (
+        f"{len(older)} open finding{'s' if len(older) > 1 else ''} ended before {since[:19]}Z "
+        f"(outside --since), the newest at {newest}: widen --since to include them"
+    )
+
+
+def _utc(text: str) -> datetime:
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
