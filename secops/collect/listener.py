@@ -43,41 +43,19 @@ import ssl
 import struct
 import sys
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secops import validate
+from secops.collect.buffer import Buffer, Item, Peer
 from secops.collect.durable import BatchStore, Stored
 from secops.collect.framing import OVERSIZED, read_frame
+from secops.collect.settings import ListenerSettings, check, pending_dir
 from secops.errors import ConfigError
 from secops.spool import unique_name
 
-UDP_MAX = 65535
-
-
-@dataclass
-class ListenerSettings:
-    spool_dir: Path
-    udp: str | None = "127.0.0.1:5514"
-    tcp: str | None = "127.0.0.1:5514"
-    tls: str | None = None
-    cert: Path | None = None
-    key: Path | None = None
-    flush_lines: int = 5000
-    flush_seconds: float = 1.0
-    max_frame: int = 65536
-    max_buffer: int = 32 << 20
-    idle_timeout: float = 60.0
-    max_connections: int = 1024
-    stats_seconds: float = 60.0
-    year: int | None = None
-    tz: str = "UTC"
-    dead_letter: str | Path | None = None
-    log_file: Path | None = None
-    pending_dir: Path | None = None  # default: <spool_dir>/../pending
+__all__ = ["Buffer", "Collector", "ListenerSettings", "serve"]
 
 
 @dataclass
@@ -102,65 +80,11 @@ class Stats:
     replayed: int = 0
 
 
-@dataclass
-class _Peer:
-    """One TCP/TLS connection: still reading, or waiting for its frames to be flushed."""
-
-    reading: bool = True
-    failed: bool = False  # a batch holding one of its frames could not be stored
-
-
-@dataclass
-class _Item:
-    seq: int
-    data: bytes
-    peer: _Peer | None = None
-
-
-class Buffer:
-    """Messages waiting for the next flush, bounded in bytes."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.items: deque[_Item] = deque()
-        self.size = 0
-        self.max = max_bytes
-        self.seq = 0
-        self.first_at: float | None = None
-        self._space = asyncio.Event()
-        self._space.set()
-        self.arrived = asyncio.Event()
-
-    def put_nowait(self, data: bytes, peer: _Peer | None = None) -> int | None:
-        if self.size >= self.max:
-            return None
-        self.seq += 1
-        self.items.append(_Item(self.seq, data, peer))
-        self.size += len(data) + 64
-        if self.first_at is None:
-            self.first_at = time.monotonic()
-        self.arrived.set()
-        return self.seq
-
-    async def put(self, data: bytes, peer: _Peer | None = None) -> int:
-        while self.size >= self.max:
-            self._space.clear()
-            await self._space.wait()
-        seq = self.put_nowait(data, peer)
-        assert seq is not None
-        return seq
-
-    def take(self) -> list[_Item]:
-        items, self.items, self.size, self.first_at = list(self.items), deque(), 0, None
-        self.arrived.clear()
-        self._space.set()
-        return items
-
-
 class Collector:
     def __init__(self, settings: ListenerSettings) -> None:
         """Checks every setting (ConfigError) before anything is bound."""
         self.s = settings
-        self.where = _check(settings)
+        self.where = check(settings)
         self.tls = self._tls_context() if self.where["tls"] else None
         self.stats = Stats()
         self.buffer: Buffer
@@ -170,7 +94,7 @@ class Collector:
         self.servers: list[Any] = []
         self.transports: list[Any] = []
         self.addresses: dict[str, str] = {}
-        self.conns: dict[asyncio.Task[Any], _Peer] = {}
+        self.conns: dict[asyncio.Task[Any], Peer] = {}
         self._name = f"collector-{socket.gethostname()}-{os.getpid()}"
         from secops.normalise import load_parsers
         from secops.normalise.batch import Registry
@@ -178,7 +102,7 @@ class Collector:
         self.batches = BatchStore(
             settings.spool_dir,
             Path(settings.dead_letter or settings.spool_dir / "dead-letter.jsonl"),
-            _pending_dir(settings),
+            pending_dir(settings),
             Registry(load_parsers()),
             year=settings.year,
             tz=settings.tz,
@@ -286,7 +210,7 @@ class Collector:
             _reset(writer)
             return
         assert task is not None
-        peer = self.conns[task] = _Peer()
+        peer = self.conns[task] = Peer()
         self.stats.connections += 1
         acked = False
         try:
@@ -306,7 +230,7 @@ class Collector:
                 self.stats.resets += 1
                 _reset(writer)
 
-    async def _read_peer(self, reader: asyncio.StreamReader, peer: _Peer) -> int | None:
+    async def _read_peer(self, reader: asyncio.StreamReader, peer: Peer) -> int | None:
         """Frames into the buffer up to EOF: the last one's sequence number (None: timed out)."""
         last = 0
         while True:
@@ -361,7 +285,7 @@ class Collector:
             return True
         return b.first_at is not None and time.monotonic() - b.first_at >= self.s.flush_seconds
 
-    async def _flush(self, items: list[_Item]) -> None:
+    async def _flush(self, items: list[Item]) -> None:
         if not items:
             return
         texts = [_text(i.data) for i in items]
@@ -425,38 +349,6 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.collector.datagram(data)
-
-
-def _check(s: ListenerSettings) -> dict[str, tuple[str, int] | None]:
-    """Every setting checked (ConfigError naming the option); the addresses to bind."""
-    where = {kind: validate.listen_address(getattr(s, kind), f"--{kind}") for kind in KINDS}
-    if not any(where.values()):
-        raise ConfigError("nothing to listen on: --udp, --tcp and --tls are all off")
-    validate.tz_name(s.tz, "--tz")
-    validate.year(s.year, "--year")
-    for option, value, kind in (
-        ("--flush-lines", s.flush_lines, int),
-        ("--flush-seconds", s.flush_seconds, float),
-        ("--max-frame", s.max_frame, int),
-        ("--idle-timeout", s.idle_timeout, float),
-        ("max_buffer", s.max_buffer, int),
-        ("max_connections", s.max_connections, int),
-        ("stats_seconds", s.stats_seconds, float),
-    ):
-        validate.positive(value, option, kind)
-    validate.writable_dir(s.spool_dir, "--spool-dir")
-    validate.writable_dir(_pending_dir(s), "pending directory")
-    validate.writable_file(s.dead_letter or s.spool_dir / "dead-letter.jsonl", "--dead-letter")
-    if s.log_file:
-        validate.writable_file(s.log_file, "--log-file")
-    return where
-
-
-KINDS = ("udp", "tcp", "tls")
-
-
-def _pending_dir(s: ListenerSettings) -> Path:
-    return Path(s.pending_dir or Path(s.spool_dir).parent / "pending")
 
 
 def _cannot_listen(option: str, value: Any, exc: OSError) -> ConfigError:
