@@ -36,6 +36,7 @@ from secops.spool import Spool, fsync_dir, write_lines_atomic
 T = TypeVar("T")
 R = TypeVar("R")
 SOURCE = "syslog"
+Rejected = tuple[str, str]  # (raw, reason): dead-lettered as it is, never normalised
 
 
 @dataclass
@@ -65,9 +66,10 @@ class BatchStore:
         self.registry = registry
         self.year, self.tz = year, tz
 
-    def store(self, texts: list[str], name: str) -> Stored:
-        """Normalise `texts`, spool the events as `name`, dead-letter the rest; raises when
-        either cannot be written (then nothing may be counted as stored)."""
+    def store(self, texts: list[str], name: str, rejected: Sequence[Rejected] = ()) -> Stored:
+        """Normalise `texts`, spool the events as `name`, dead-letter the rest and the
+        `rejected` (raw, reason) messages; raises when either cannot be written (then nothing
+        may be counted as stored)."""
         opts = Options(year=self.year, tz=self.tz, now=datetime.now(UTC), keep_original=False)
         ids = EventIds()
 
@@ -75,8 +77,8 @@ class BatchStore:
             batch = LineBatch(SOURCE, first + 1, pa.array(part, pa.string()))
             return normalise_batch(batch, self.registry, opts, ids)
 
-        results, errors = isolate(texts, run)
-        dead = [r.dead for r in results if not r.dead.empty] + [_raised(texts, errors)]
+        results, errors = isolate(texts, run) if texts else ([], [])
+        dead = [r.dead for r in results if not r.dead.empty] + [_raised(texts, errors, rejected)]
         events = _concat([r.events for r in results]) if results else empty_events()
         self.spool.write(events, name)
         dead_frame = _concat(dead)
@@ -84,10 +86,11 @@ class BatchStore:
         blank = sum(r.blank for r in results)
         return Stored(len(events), len(dead_frame), blank, len(errors))
 
-    def keep(self, texts: list[str], name: str) -> Path:
+    def keep(self, texts: list[str], name: str, rejected: Sequence[Rejected] = ()) -> Path:
         """The raw messages, durably, in one pending file (raises OSError when it cannot)."""
         path = self.pending_dir / f"{name}.jsonl"
-        write_lines_atomic(path, (json.dumps({"raw": t}, ensure_ascii=False) for t in texts))
+        docs = [{"raw": t} for t in texts] + [{"raw": r, "reason": why} for r, why in rejected]
+        write_lines_atomic(path, (json.dumps(d, ensure_ascii=False) for d in docs))
         return path
 
     def pending(self) -> list[Path]:
@@ -96,11 +99,13 @@ class BatchStore:
     def replay(self, path: Path) -> tuple[int, Stored]:
         """Store a pending file under its own name, then delete it: (messages, what was done)."""
         with open(path, encoding="utf-8") as lines:
-            texts = [json.loads(line)["raw"] for line in lines if line.strip()]
-        done = self.store(texts, path.stem)
+            docs = [json.loads(line) for line in lines if line.strip()]
+        texts = [d["raw"] for d in docs if "reason" not in d]
+        rejected = [(d["raw"], d["reason"]) for d in docs if "reason" in d]
+        done = self.store(texts, path.stem, rejected)
         path.unlink()
         fsync_dir(path.parent)
-        return len(texts), done
+        return len(docs), done
 
 
 def isolate(
@@ -133,13 +138,19 @@ def append_dead_letters(dead: pd.DataFrame, path: Path) -> None:
         os.fsync(out.fileno())
 
 
-def _raised(texts: Sequence[str], errors: list[tuple[int, Exception]]) -> pd.DataFrame:
+def _raised(
+    texts: Sequence[str], errors: list[tuple[int, Exception]], rejected: Sequence[Rejected]
+) -> pd.DataFrame:
+    """Dead-letter rows: the messages that raised, then the rejected (numbered after `texts`)."""
+    rows = [(texts[pos], f"normalising raised {type(exc).__name__}: {exc}") for pos, exc in errors]
+    lines = [pos + 1 for pos, _ in errors] + [len(texts) + k + 1 for k in range(len(rejected))]
+    rows += list(rejected)
     return pd.DataFrame(
         {
             "file": SOURCE,
-            "line": [pos + 1 for pos, _ in errors],
-            "reason": [f"normalising raised {type(exc).__name__}: {exc}" for _, exc in errors],
-            "raw": [texts[pos] for pos, _ in errors],
+            "line": lines,
+            "reason": [why for _, why in rows],
+            "raw": [raw for raw, _ in rows],
         },
         columns=["file", "line", "reason", "raw"],
     )

@@ -24,8 +24,9 @@ the only one. Every other ending is a reset (RST), never to be read as delivered
 - an idle or stalled peer (`idle_timeout`), a refused connection (`max_connections`), a
   socket error.
 A peer that was reset resends; its events then reach the spool twice with the same
-`event.id`, and every read of the spool keeps each once. Frames over `max_frame` bytes are
-discarded in pieces and counted (`oversized`), not kept: they do not hold back the ack.
+`event.id`, and every read of the spool keeps each once. A frame over `max_frame` bytes is
+read in bounded pieces and dead-lettered with its size and first bytes (`oversized`), like
+any message, before the acknowledgement.
 
 SIGTERM/SIGINT: stop accepting, flush what was read, acknowledge the peers that had sent
 their EOF, exit 0 (1 when a flush failed). SIGHUP: flush and reopen the log file. kill -9
@@ -50,7 +51,7 @@ from typing import Any
 
 from secops.collect.buffer import Buffer, Item, Peer
 from secops.collect.durable import BatchStore, Stored
-from secops.collect.framing import OVERSIZED, read_frame
+from secops.collect.framing import Oversized, read_frame
 from secops.collect.settings import ListenerSettings, check, pending_dir
 from secops.errors import ConfigError
 from secops.spool import unique_name
@@ -242,9 +243,8 @@ class Collector:
                 return None
             if frame is None:
                 return last
-            if frame is OVERSIZED or frame == OVERSIZED:
-                self.stats.oversized += 1
-                continue
+            if isinstance(frame, Oversized):
+                self.stats.oversized += 1  # its first bytes are dead-lettered
             if frame:
                 last = await self.buffer.put(frame, peer)
                 self.stats.received += 1
@@ -261,7 +261,8 @@ class Collector:
                 continue
             if len(part) > self.s.max_frame:
                 self.stats.oversized += 1
-            elif self.buffer.put_nowait(part) is None:
+                part = Oversized.of(part, len(part))
+            if self.buffer.put_nowait(part) is None:
                 self.stats.udp_dropped += 1
             else:
                 self.stats.received += 1
@@ -288,8 +289,9 @@ class Collector:
     async def _flush(self, items: list[Item]) -> None:
         if not items:
             return
-        texts = [_text(i.data) for i in items]
-        if not await asyncio.to_thread(self._store, texts):
+        texts = [_text(i.data) for i in items if not isinstance(i.data, Oversized)]
+        rejected = [_too_big(i.data) for i in items if isinstance(i.data, Oversized)]
+        if not await asyncio.to_thread(self._store, texts, rejected):
             for item in items:
                 if item.peer is not None:
                     item.peer.failed = True  # its peer is reset, not acknowledged
@@ -297,13 +299,13 @@ class Collector:
             self.flushed_seq = items[-1].seq
             self.flushed.notify_all()
 
-    def _store(self, texts: list[str]) -> bool:
+    def _store(self, texts: list[str], rejected: list[tuple[str, str]]) -> bool:
         """True when the batch is durable (spooled and dead-lettered); else kept pending."""
         name = unique_name(self._name)
         try:
-            done = self.batches.store(texts, name)
+            done = self.batches.store(texts, name, rejected)
         except Exception as exc:  # noqa: BLE001 - a failed flush must not kill the daemon
-            self._keep(texts, name, exc)
+            self._keep(texts, rejected, name, exc)
             return False
         self._count(done)
         if done.isolated:
@@ -317,15 +319,18 @@ class Collector:
         self.stats.blank += done.blank
         self.stats.isolated += done.isolated
 
-    def _keep(self, texts: list[str], name: str, exc: Exception) -> None:
+    def _keep(
+        self, texts: list[str], rejected: list[tuple[str, str]], name: str, exc: Exception
+    ) -> None:
         self.stats.flush_errors += 1
-        doc: dict[str, Any] = {"event": "flush-error", "error": repr(exc), "messages": len(texts)}
+        n = len(texts) + len(rejected)
+        doc: dict[str, Any] = {"event": "flush-error", "error": repr(exc), "messages": n}
         try:
-            doc["pending"] = str(self.batches.keep(texts, name))
-            self.stats.pending += len(texts)
+            doc["pending"] = str(self.batches.keep(texts, name, rejected))
+            self.stats.pending += n
         except OSError as kept:
-            doc.update(lost=len(texts), pending_error=repr(kept))
-            self.stats.lost += len(texts)
+            doc.update(lost=n, pending_error=repr(kept))
+            self.stats.lost += n
         self.log(doc)
 
     # -- logging --------------------------------------------------------------------------
@@ -369,6 +374,10 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 def _text(message: bytes) -> str:
     text = message.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text.replace("\r", " ").replace("\n", " ")
+
+
+def _too_big(frame: Oversized) -> tuple[str, str]:
+    return _text(frame), f"frame over --max-frame: {frame.size} bytes (the first {len(frame)} kept)"
 
 
 def _bound(sockname: Any) -> str:

@@ -199,3 +199,28 @@ def test_isolate_finds_every_poison_item_and_keeps_the_rest() -> None:
     assert [x for part in results for x in part] == [i for i in range(100) if i not in poison]
     assert [pos for pos, _ in errors] == sorted(poison)
     assert len(calls) <= 2 * len(poison) * 7 + 1  # about 2k log2(n), not n
+
+
+def test_an_oversized_frame_is_dead_lettered_before_the_ack(tmp_path: Path) -> None:
+    d = Daemon(tmp_path, "--max-frame", "4096")
+    try:
+        with socket.create_connection(d.addr["tcp"], timeout=10) as sock:
+            big = b"<38>1 " + b"x" * 99_994  # 100,000 bytes, octet-counted
+            sock.sendall(b"100000 " + big + b"A" * 5000 + b"\n" + f"{rfc5424(1)}\n".encode())
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(10) == b""  # acknowledged: both are durable now
+        dead = [
+            json.loads(x) for x in (d.spool.root / "dead-letter.jsonl").read_text().splitlines()
+        ]
+        assert [x["reason"] for x in dead] == [
+            "frame over --max-frame: 100000 bytes (the first 1024 kept)",
+            "frame over --max-frame: 5000 bytes (the first 1024 kept)",  # the LF-framed one
+        ]
+        assert dead[0]["raw"] == big[:1024].decode() and dead[1]["raw"] == "A" * 1024
+        assert len(d.messages()) == 1
+        stats = d.stop()
+    finally:
+        if d.proc.poll() is None:
+            d.kill()
+    assert (stats["received"], stats["oversized"], stats["dead_lettered"]) == (3, 2, 2)
+    assert _accounted(stats) == 3
