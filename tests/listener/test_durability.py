@@ -224,3 +224,23 @@ def test_an_oversized_frame_is_dead_lettered_before_the_ack(tmp_path: Path) -> N
             d.kill()
     assert (stats["received"], stats["oversized"], stats["dead_lettered"]) == (3, 2, 2)
     assert _accounted(stats) == 3
+
+
+def test_a_batch_that_cannot_even_be_kept_is_counted_lost_and_not_acknowledged(
+    tmp_path: Path,
+) -> None:
+    d = Daemon(tmp_path)
+    blocker = d.spool.root / f"date={DAY}"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a directory")
+    pending = tmp_path / "data" / "pending"
+    pending.rmdir()
+    pending.write_text("not a directory either")
+    try:
+        assert not _send(d.addr["tcp"], [rfc5424(i) for i in range(7)])  # reset: send again
+        stats = d.stop(code=1)
+    finally:
+        if d.proc.poll() is None:
+            d.kill()
+    assert (stats["received"], stats["lost"], stats["pending"]) == (7, 7, 0)
+    assert _accounted(stats) == 7
