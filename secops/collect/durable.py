@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -71,11 +72,14 @@ class BatchStore:
         `rejected` (raw, reason) messages; raises when either cannot be written (then nothing
         may be counted as stored)."""
         opts = Options(year=self.year, tz=self.tz, now=datetime.now(UTC), keep_original=False)
-        ids = EventIds()
+        ids = [EventIds()]  # occurrence counts: a part that raises must not count its lines
 
         def run(part: Sequence[str], first: int) -> BatchResult:
             batch = LineBatch(SOURCE, first + 1, pa.array(part, pa.string()))
-            return normalise_batch(batch, self.registry, opts, ids)
+            trial = copy.deepcopy(ids[0])
+            out = normalise_batch(batch, self.registry, opts, trial)
+            ids[0] = trial
+            return out
 
         results, errors = isolate(texts, run) if texts else ([], [])
         dead = [r.dead for r in results if not r.dead.empty] + [_raised(texts, errors, rejected)]

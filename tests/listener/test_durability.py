@@ -244,3 +244,30 @@ def test_a_batch_that_cannot_even_be_kept_is_counted_lost_and_not_acknowledged(
             d.kill()
     assert (stats["received"], stats["lost"], stats["pending"]) == (7, 7, 0)
     assert _accounted(stats) == 7
+
+
+def test_isolating_a_poison_message_keeps_the_event_ids_of_a_clean_batch(tmp_path: Path) -> None:
+    # identical lines are numbered by occurrence; the parts that raised must not count theirs
+    texts = [rfc5424(1)] * 3 + [rfc5424(2)] * 3
+    clean = BatchStore(
+        tmp_path / "a",
+        tmp_path / "a.jsonl",
+        tmp_path / "ap",
+        registry_for(None),
+        year=None,
+        tz="UTC",
+    )
+    clean.store(texts, "clean")
+    poisoned = BatchStore(
+        tmp_path / "b",
+        tmp_path / "b.jsonl",
+        tmp_path / "bp",
+        registry_for(None),
+        year=None,
+        tz="Nowhere",
+    )
+    bsd = "<38>Oct 11 22:14:15 web01 sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2"
+    done = poisoned.store(texts[:4] + [bsd] + texts[4:], "poisoned")
+    assert (done.events, done.isolated) == (6, 1)
+    assert sorted(poisoned.spool.event_ids()) == sorted(clean.spool.event_ids())
+    assert clean.spool.event_ids().nunique() == 6
