@@ -23,6 +23,7 @@ from secops.normalise import registry_for
 from tests.listener.daemon import SECOPS, Daemon
 
 DAY = "2026-10-11"
+BSD = "<38>Oct 11 22:14:15 web01 sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2"
 
 
 def rfc5424(i: int, year: int = 2026) -> str:
@@ -49,6 +50,20 @@ def _collect(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     cmd = [SECOPS, "collect", "--listen", "--data-dir", str(tmp / "data"), *args]
     env = {**os.environ, "SECOPS_CONFIG": os.devnull}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+
+def _batch_store(where: Path, tz: str) -> BatchStore:
+    """A real store; with a zone that does not exist, an RFC 3164 line (BSD) is a real poison:
+    it needs the zone (the CLI refuses such a zone; a library caller may not check), RFC 5424
+    lines carry theirs."""
+    return BatchStore(
+        where / "spool",
+        where / "dead.jsonl",
+        where / "pending",
+        registry_for(None),
+        year=2026,
+        tz=tz,
+    )
 
 
 def _accounted(stats: dict) -> int:
@@ -162,21 +177,9 @@ def test_sigterm_resets_a_peer_that_has_not_finished(daemon: Daemon) -> None:
 
 
 def test_one_message_that_makes_normalising_raise_is_dead_lettered_alone(tmp_path: Path) -> None:
-    # a real poison: an RFC 3164 line needs the time zone, and this store's zone does not
-    # exist (the CLI refuses it; a library caller may not check); RFC 5424 lines carry theirs
-    store = BatchStore(
-        tmp_path / "spool",
-        tmp_path / "dead.jsonl",
-        tmp_path / "pending",
-        registry_for(None),
-        year=2026,
-        tz="Nowhere",
-    )
+    store = _batch_store(tmp_path, "Nowhere")
     texts = [rfc5424(i) for i in range(30)]
-    texts.insert(
-        17,
-        "<38>Oct 11 22:14:15 web01 sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2",
-    )
+    texts.insert(17, BSD)
     done = store.store(texts, "batch")
     assert (done.events, done.dead, done.isolated, done.blank) == (30, 1, 1, 0)
     dead = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
@@ -249,25 +252,10 @@ def test_a_batch_that_cannot_even_be_kept_is_counted_lost_and_not_acknowledged(
 def test_isolating_a_poison_message_keeps_the_event_ids_of_a_clean_batch(tmp_path: Path) -> None:
     # identical lines are numbered by occurrence; the parts that raised must not count theirs
     texts = [rfc5424(1)] * 3 + [rfc5424(2)] * 3
-    clean = BatchStore(
-        tmp_path / "a",
-        tmp_path / "a.jsonl",
-        tmp_path / "ap",
-        registry_for(None),
-        year=None,
-        tz="UTC",
-    )
+    clean = _batch_store(tmp_path / "clean", "UTC")
     clean.store(texts, "clean")
-    poisoned = BatchStore(
-        tmp_path / "b",
-        tmp_path / "b.jsonl",
-        tmp_path / "bp",
-        registry_for(None),
-        year=None,
-        tz="Nowhere",
-    )
-    bsd = "<38>Oct 11 22:14:15 web01 sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2"
-    done = poisoned.store(texts[:4] + [bsd] + texts[4:], "poisoned")
+    poisoned = _batch_store(tmp_path / "poisoned", "Nowhere")
+    done = poisoned.store(texts[:4] + [BSD] + texts[4:], "poisoned")
     assert (done.events, done.isolated) == (6, 1)
     assert sorted(poisoned.spool.event_ids()) == sorted(clean.spool.event_ids())
     assert clean.spool.event_ids().nunique() == 6
