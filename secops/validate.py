@@ -63,7 +63,10 @@ def year(value: Any, option: str = "--year") -> int | None:
 
 def port(value: Any, option: str) -> int:
     """A TCP/UDP port, 0 (any free port) to 65535."""
-    number = _integer(value, option)
+    try:
+        number = _integer(value, option)
+    except ConfigError:
+        raise _bad(option, value, "not a port number (use 0 .. 65535)") from None
     if not 0 <= number <= 65535:
         raise _bad(option, value, "port out of range (use 0 .. 65535)")
     return number
