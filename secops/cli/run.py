@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from secops import validate
 from secops.cli.common import DATA_DIR_OPTION, config, err
 from secops.config import Config
 from secops.correlate.rule import parse_duration
@@ -228,7 +229,11 @@ def _human(line: dict[str, Any]) -> str:
 
 
 @click.command(
-    epilog="Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 runtime failure, 78 invalid configuration."
+    epilog=(
+        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 a flush failed (its messages are in "
+        "<data-dir>/pending, replayed at the next start) or another runtime failure, 2 usage, "
+        "78 invalid configuration (checked before any port is bound)."
+    )
 )
 @click.option("--listen", is_flag=True, help="Run the syslog collector daemon (required).")
 @click.option(
@@ -269,6 +274,8 @@ def _human(line: dict[str, Any]) -> str:
 def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
     """The collector daemon: syslog over UDP, TCP and TLS into the spool, in micro-batches.
 
+    A TCP/TLS peer that half-closes gets a clean close only once all it sent is in the spool
+    or the dead-letter file: that is the acknowledgement; anything else is a reset.
     SIGTERM/SIGINT: stop accepting, flush, exit 0. SIGHUP: reopen the log file, flush.
     """
     if not listen:
@@ -290,14 +297,15 @@ def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
         tls=pick("tls"),
         cert=_path(cfg, pick("cert")),
         key=_path(cfg, pick("key")),
-        flush_lines=int(pick("flush_lines", 5000)),
-        flush_seconds=float(pick("flush_seconds", 1.0)),
-        max_frame=int(pick("max_frame", 65536)),
-        idle_timeout=float(pick("idle_timeout", 60.0)),
+        flush_lines=validate.positive(pick("flush_lines", 5000), "--flush-lines", int),
+        flush_seconds=validate.positive(pick("flush_seconds", 1.0), "--flush-seconds"),
+        max_frame=validate.positive(pick("max_frame", 65536), "--max-frame", int),
+        idle_timeout=validate.positive(pick("idle_timeout", 60.0), "--idle-timeout"),
         year=cfg.year,
         tz=cfg.tz,
         dead_letter=cfg.dead_letter,
         log_file=_path(cfg, pick("log_file")),
+        pending_dir=store.data_dir / "pending",
     )
     sys.exit(serve(settings))
 

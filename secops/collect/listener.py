@@ -2,19 +2,35 @@
 
     sockets -> frames (RFC 6587) -> a byte-bounded buffer -> micro-batches -> normalise -> spool
 
+- Configuration is checked before any socket is bound (`Collector()` raises `ConfigError`,
+  exit 78): addresses and ports, time zone, year, sizes, and that the spool, pending and
+  dead-letter locations can be written. Pending batches of an earlier run are replayed next.
 - The buffer holds at most `max_buffer` bytes. A TCP/TLS reader that finds it full stops
   reading its socket, so the kernel window closes and the sender slows down (back-pressure);
   a UDP datagram that finds it full is dropped and counted (`udp_dropped`).
 - A micro-batch is flushed when it has `flush_lines` messages or its first message is
   `flush_seconds` old. Normalising runs in a worker thread, so sockets keep being served.
-- Delivery: a frame the daemon has read is in the spool after the next flush, once (one atomic
-  file per flush and hour). A TCP peer that half-closes its side (EOF) gets the connection
-  closed by the daemon only after every frame it sent is in the spool: that close is the
-  acknowledgement. SIGTERM/SIGINT: stop accepting, flush what was read, exit 0. SIGHUP: flush
-  and reopen the log file. kill -9 loses at most the frames read since the last flush.
-- Bounded against bad peers: frames over `max_frame` bytes are discarded in pieces and counted,
-  a peer that does not complete a frame within `idle_timeout` is closed, at most
-  `max_connections` peers at once; garbage is normalised into the dead-letter file.
+  One message never fails a flush (see `secops.collect.durable`): received = events_spooled
+  + dead_lettered + blank + pending + lost, in every stats line.
+
+Acknowledgement contract (TCP and TLS). A peer that half-closes its side (EOF) gets a clean
+close (FIN) from the daemon only once every frame it sent is durable: in the spool (fsynced
+Parquet) or in the dead-letter file (fsynced). That clean close is the acknowledgement, and
+the only one. Every other ending is a reset (RST), never to be read as delivered:
+- a flush of any of its frames failed (the spool or dead-letter could not be written): the
+  batch's raw messages are kept in a pending file (`<data_dir>/pending/`, fsynced) and
+  replayed at the next start, `flush_errors` counts it and the daemon exits 1 when stopped;
+- SIGTERM/SIGINT while the peer has not sent its EOF yet (what it sent is still flushed);
+- an idle or stalled peer (`idle_timeout`), a refused connection (`max_connections`), a
+  socket error.
+A peer that was reset resends; its events then reach the spool twice with the same
+`event.id`, and every read of the spool keeps each once. A frame over `max_frame` bytes is
+read in bounded pieces and dead-lettered with its size and first bytes (`oversized`), like
+any message, before the acknowledgement.
+
+SIGTERM/SIGINT: stop accepting, flush what was read, acknowledge the peers that had sent
+their EOF, exit 0 (1 when a flush failed). SIGHUP: flush and reopen the log file. kill -9
+loses at most the frames read since the last flush, none of them acknowledged.
 """
 
 from __future__ import annotations
@@ -25,43 +41,22 @@ import os
 import signal
 import socket
 import ssl
+import struct
 import sys
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from secops.collect import LineBatch
-from secops.collect.framing import OVERSIZED, read_frame
+from secops.collect.buffer import Buffer, Item, Peer
+from secops.collect.durable import BatchStore, Stored
+from secops.collect.framing import Oversized, read_frame
+from secops.collect.settings import ListenerSettings, check, pending_dir
 from secops.errors import ConfigError
-from secops.spool import Spool, unique_name
+from secops.spool import unique_name
 
-UDP_MAX = 65535
-
-
-@dataclass
-class ListenerSettings:
-    spool_dir: Path
-    udp: str | None = "127.0.0.1:5514"
-    tcp: str | None = "127.0.0.1:5514"
-    tls: str | None = None
-    cert: Path | None = None
-    key: Path | None = None
-    flush_lines: int = 5000
-    flush_seconds: float = 1.0
-    max_frame: int = 65536
-    max_buffer: int = 32 << 20
-    idle_timeout: float = 60.0
-    max_connections: int = 1024
-    stats_seconds: float = 60.0
-    year: int | None = None
-    tz: str = "UTC"
-    dead_letter: str | Path | None = None
-    log_file: Path | None = None
+__all__ = ["Buffer", "Collector", "ListenerSettings", "serve"]
 
 
 @dataclass
@@ -74,81 +69,52 @@ class Stats:
     timeouts: int = 0
     refused_connections: int = 0
     connections: int = 0
+    resets: int = 0
     flushes: int = 0
     events_spooled: int = 0
     dead_lettered: int = 0
+    blank: int = 0
+    isolated: int = 0
     flush_errors: int = 0
-
-
-@dataclass
-class _Item:
-    seq: int
-    data: bytes
-
-
-class Buffer:
-    """Messages waiting for the next flush, bounded in bytes."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.items: deque[_Item] = deque()
-        self.size = 0
-        self.max = max_bytes
-        self.seq = 0
-        self.first_at: float | None = None
-        self._space = asyncio.Event()
-        self._space.set()
-        self.arrived = asyncio.Event()
-
-    def put_nowait(self, data: bytes) -> int | None:
-        if self.size >= self.max:
-            return None
-        self.seq += 1
-        self.items.append(_Item(self.seq, data))
-        self.size += len(data) + 64
-        if self.first_at is None:
-            self.first_at = time.monotonic()
-        self.arrived.set()
-        return self.seq
-
-    async def put(self, data: bytes) -> int:
-        while self.size >= self.max:
-            self._space.clear()
-            await self._space.wait()
-        seq = self.put_nowait(data)
-        assert seq is not None
-        return seq
-
-    def take(self) -> list[_Item]:
-        items, self.items, self.size, self.first_at = list(self.items), deque(), 0, None
-        self.arrived.clear()
-        self._space.set()
-        return items
+    pending: int = 0
+    lost: int = 0
+    replayed: int = 0
 
 
 class Collector:
     def __init__(self, settings: ListenerSettings) -> None:
+        """Checks every setting (ConfigError) before anything is bound."""
         self.s = settings
+        self.where = check(settings)
+        self.tls = self._tls_context() if self.where["tls"] else None
         self.stats = Stats()
         self.buffer: Buffer
-        self.spool = Spool(settings.spool_dir)
         self.stopping: asyncio.Event
         self.flushed_seq = 0
         self.flushed: asyncio.Condition
         self.servers: list[Any] = []
         self.transports: list[Any] = []
         self.addresses: dict[str, str] = {}
-        self.conns: set[asyncio.Task[Any]] = set()
+        self.conns: dict[asyncio.Task[Any], Peer] = {}
         self._name = f"collector-{socket.gethostname()}-{os.getpid()}"
         from secops.normalise import load_parsers
         from secops.normalise.batch import Registry
 
-        self.registry = Registry(load_parsers())
+        self.batches = BatchStore(
+            settings.spool_dir,
+            Path(settings.dead_letter or settings.spool_dir / "dead-letter.jsonl"),
+            pending_dir(settings),
+            Registry(load_parsers()),
+            year=settings.year,
+            tz=settings.tz,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     async def run(self) -> int:
         self.buffer = Buffer(self.s.max_buffer)
         self.stopping = asyncio.Event()
         self.flushed = asyncio.Condition()
+        self._replay()
         await self._listen()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -162,39 +128,48 @@ class Collector:
             server.close()
         for transport in self.transports:
             transport.close()
-        for task in list(self.conns):
-            task.cancel()
+        for task, peer in list(self.conns.items()):
+            if peer.reading:  # no EOF yet: reset; peers at EOF are acknowledged after the flush
+                task.cancel()
+        await flusher
         await asyncio.gather(*self.conns, return_exceptions=True)
         stats.cancel()
-        await flusher
-        self.log({"event": "stopped", **asdict(self.stats)})
-        return 0
+        code = 1 if self.stats.flush_errors else 0
+        self.log({"event": "stopped", "exit_code": code, **asdict(self.stats)})
+        return code
 
     async def _listen(self) -> None:
         loop = asyncio.get_running_loop()
-        if self.s.udp and self.s.udp != "off":
-            host, port = _address(self.s.udp)
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=(host, port)
-            )
+        if self.where["udp"]:
+            try:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda: _Udp(self), local_addr=self.where["udp"]
+                )
+            except OSError as exc:
+                raise _cannot_listen("--udp", self.s.udp, exc) from None
             _grow_rcvbuf(transport.get_extra_info("socket"))
             self.transports.append(transport)
             self.addresses["udp"] = _bound(transport.get_extra_info("sockname"))
-        if self.s.tcp and self.s.tcp != "off":
-            await self._stream_server("tcp", self.s.tcp, None)
-        if self.s.tls and self.s.tls != "off":
-            await self._stream_server("tls", self.s.tls, self._tls_context())
+        for kind in ("tcp", "tls"):
+            where = self.where[kind]
+            if where:
+                await self._stream_server(kind, where, self.tls if kind == "tls" else None)
 
-    async def _stream_server(self, kind: str, where: str, ctx: ssl.SSLContext | None) -> None:
-        host, port = _address(where)
-        server = await asyncio.start_server(
-            self._serve_peer,
-            host,
-            port,
-            ssl=ctx,
-            limit=self.s.max_frame + 2,
-            ssl_handshake_timeout=self.s.idle_timeout if ctx else None,
-        )
+    async def _stream_server(
+        self, kind: str, where: tuple[str, int], ctx: ssl.SSLContext | None
+    ) -> None:
+        host, port = where
+        try:
+            server = await asyncio.start_server(
+                self._serve_peer,
+                host,
+                port,
+                ssl=ctx,
+                limit=self.s.max_frame + 2,
+                ssl_handshake_timeout=self.s.idle_timeout if ctx else None,
+            )
+        except OSError as exc:
+            raise _cannot_listen(f"--{kind}", getattr(self.s, kind), exc) from None
         self.servers.append(server)
         self.addresses[kind] = _bound(server.sockets[0].getsockname())
 
@@ -216,40 +191,64 @@ class Collector:
             self.buffer.first_at = 0.0  # flush now
             self.buffer.arrived.set()
 
+    def _replay(self) -> None:
+        """Store the batches an earlier run could not (before listening: nothing is mixed)."""
+        for path in self.batches.pending():
+            try:
+                messages, done = self.batches.replay(path)
+            except Exception as exc:  # noqa: BLE001 - kept on disk; said loudly, exit 1
+                self.stats.flush_errors += 1
+                self.log({"event": "replay-error", "file": str(path), "error": repr(exc)})
+                continue
+            self.stats.replayed += messages
+            self.log({"event": "replayed", "file": str(path), "messages": messages, **asdict(done)})
+
     # -- receiving ------------------------------------------------------------------------
     async def _serve_peer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if len(self.conns) >= self.s.max_connections or self.stopping.is_set():
             self.stats.refused_connections += 1
-            writer.close()
+            _reset(writer)
             return
         assert task is not None
-        self.conns.add(task)
+        peer = self.conns[task] = Peer()
         self.stats.connections += 1
-        last = 0
+        acked = False
         try:
-            while True:
-                try:
-                    async with asyncio.timeout(self.s.idle_timeout):  # no task per frame
-                        frame = await read_frame(reader, self.s.max_frame)
-                except TimeoutError:
-                    self.stats.timeouts += 1
-                    return
-                if frame is None:
-                    break
-                if frame is OVERSIZED or frame == OVERSIZED:
-                    self.stats.oversized += 1
-                    continue
-                if frame:
-                    last = await self.buffer.put(frame)
-                    self.stats.received += 1
-                    self.stats.tcp_received += 1
-            await self._wait_flushed(last)  # EOF: close only once everything sent is spooled
+            last = await self._read_peer(reader, peer)
+            if last is None:
+                return
+            peer.reading = False
+            await self._wait_flushed(last)  # EOF: close only once everything sent is durable
+            acked = not peer.failed
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
             return
         finally:
-            self.conns.discard(task)
-            writer.close()
+            del self.conns[task]
+            if acked:
+                writer.close()  # the acknowledgement
+            else:
+                self.stats.resets += 1
+                _reset(writer)
+
+    async def _read_peer(self, reader: asyncio.StreamReader, peer: Peer) -> int | None:
+        """Frames into the buffer up to EOF: the last one's sequence number (None: timed out)."""
+        last = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.s.idle_timeout):  # no task per frame
+                    frame = await read_frame(reader, self.s.max_frame)
+            except TimeoutError:
+                self.stats.timeouts += 1
+                return None
+            if frame is None:
+                return last
+            if isinstance(frame, Oversized):
+                self.stats.oversized += 1  # its first bytes are dead-lettered
+            if frame:
+                last = await self.buffer.put(frame, peer)
+                self.stats.received += 1
+                self.stats.tcp_received += 1
 
     async def _wait_flushed(self, seq: int) -> None:
         async with self.flushed:
@@ -262,7 +261,8 @@ class Collector:
                 continue
             if len(part) > self.s.max_frame:
                 self.stats.oversized += 1
-            elif self.buffer.put_nowait(part) is None:
+                part = Oversized.of(part, len(part))
+            if self.buffer.put_nowait(part) is None:
                 self.stats.udp_dropped += 1
             else:
                 self.stats.received += 1
@@ -286,32 +286,52 @@ class Collector:
             return True
         return b.first_at is not None and time.monotonic() - b.first_at >= self.s.flush_seconds
 
-    async def _flush(self, items: list[_Item]) -> None:
+    async def _flush(self, items: list[Item]) -> None:
         if not items:
             return
-        try:
-            await asyncio.to_thread(self._write, [i.data for i in items])
-        except Exception as exc:  # noqa: BLE001 - a bad batch must not kill the daemon
-            self.stats.flush_errors += 1
-            self.log({"event": "flush-error", "error": repr(exc), "messages": len(items)})
+        texts = [_text(i.data) for i in items if not isinstance(i.data, Oversized)]
+        rejected = [_too_big(i.data) for i in items if isinstance(i.data, Oversized)]
+        if not await asyncio.to_thread(self._store, texts, rejected):
+            for item in items:
+                if item.peer is not None:
+                    item.peer.failed = True  # its peer is reset, not acknowledged
         async with self.flushed:
             self.flushed_seq = items[-1].seq
             self.flushed.notify_all()
 
-    def _write(self, messages: list[bytes]) -> None:
-        from secops.normalise.batch import Options, normalise_batch
-        from secops.normalise.events import EventIds
+    def _store(self, texts: list[str], rejected: list[tuple[str, str]]) -> bool:
+        """True when the batch is durable (spooled and dead-lettered); else kept pending."""
+        name = unique_name(self._name)
+        try:
+            done = self.batches.store(texts, name, rejected)
+        except Exception as exc:  # noqa: BLE001 - a failed flush must not kill the daemon
+            self._keep(texts, rejected, name, exc)
+            return False
+        self._count(done)
+        if done.isolated:
+            self.log({"event": "isolated", "messages": len(texts), "dead_lettered": done.isolated})
+        return True
 
-        lines = [_text(m) for m in messages]
-        batch = LineBatch("syslog", 1, pa.array(lines, pa.string()))
-        opts = Options(year=self.s.year, tz=self.s.tz, now=datetime.now(UTC), keep_original=False)
-        out = normalise_batch(batch, self.registry, opts, EventIds())
-        self.spool.write(out.events, unique_name(self._name))
+    def _count(self, done: Stored) -> None:
         self.stats.flushes += 1
-        self.stats.events_spooled += len(out.events)
-        self.stats.dead_lettered += len(out.dead)
-        if not out.dead.empty:
-            _dead_letters(out.dead, self.s.dead_letter or self.s.spool_dir / "dead-letter.jsonl")
+        self.stats.events_spooled += done.events
+        self.stats.dead_lettered += done.dead
+        self.stats.blank += done.blank
+        self.stats.isolated += done.isolated
+
+    def _keep(
+        self, texts: list[str], rejected: list[tuple[str, str]], name: str, exc: Exception
+    ) -> None:
+        self.stats.flush_errors += 1
+        n = len(texts) + len(rejected)
+        doc: dict[str, Any] = {"event": "flush-error", "error": repr(exc), "messages": n}
+        try:
+            doc["pending"] = str(self.batches.keep(texts, name, rejected))
+            self.stats.pending += n
+        except OSError as kept:
+            doc.update(lost=n, pending_error=repr(kept))
+            self.stats.lost += n
+        self.log(doc)
 
     # -- logging --------------------------------------------------------------------------
     async def _stats_loop(self) -> None:
@@ -336,17 +356,28 @@ class _Udp(asyncio.DatagramProtocol):
         self.collector.datagram(data)
 
 
+def _cannot_listen(option: str, value: Any, exc: OSError) -> ConfigError:
+    return ConfigError(f"{option} {str(value)!r}: cannot listen: {exc.strerror or exc}")
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with RST (SO_LINGER 0), never FIN: the peer must not take it for an ack."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    writer.transport.abort()
+
+
 def _text(message: bytes) -> str:
     text = message.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text.replace("\r", " ").replace("\n", " ")
 
 
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = str(text).rpartition(":")
-    try:
-        return host.strip("[]") or "0.0.0.0", int(port)
-    except ValueError:
-        raise ConfigError(f"bad listen address {text!r} (use HOST:PORT)") from None
+def _too_big(frame: Oversized) -> tuple[str, str]:
+    return _text(frame), f"frame over --max-frame: {frame.size} bytes (the first {len(frame)} kept)"
 
 
 def _bound(sockname: Any) -> str:
@@ -361,16 +392,8 @@ def _grow_rcvbuf(sock: socket.socket | None) -> None:
             pass
 
 
-def _dead_letters(dead: Any, path: str | Path) -> None:
-    with open(path, "a", encoding="utf-8") as out:
-        for rec in dead.itertuples(index=False):
-            doc = {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw}
-            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
-
-
 def serve(settings: ListenerSettings) -> int:
-    """Run the daemon until SIGTERM/SIGINT; returns the exit code."""
-    try:
-        return asyncio.run(Collector(settings).run())
-    except OSError as exc:
-        raise ConfigError(f"cannot listen: {exc}") from None
+    """Run the daemon until SIGTERM/SIGINT; returns the exit code (1: a flush failed).
+
+    Raises ConfigError (exit 78) before binding anything when a setting is invalid."""
+    return asyncio.run(Collector(settings).run())

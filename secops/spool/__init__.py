@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 
 from secops.schema import EVENT_COLUMNS, dtype, empty_events
 
-__all__ = ["Spool", "write_atomic"]
+__all__ = ["Spool", "fsync_dir", "write_atomic", "write_lines_atomic"]
 
 NO_TIME = "date=none"
 #: dropped before spooling: the raw line is already in the source (or the dead-letter file).
@@ -107,18 +108,33 @@ def unique_name(prefix: str) -> str:
 
 def write_atomic(path: Path, table: pa.Table) -> None:
     """temp file in the same directory -> fsync -> rename -> fsync the directory."""
+    _atomic(path, lambda out: pq.write_table(table, out, compression="zstd"))
+
+
+def write_lines_atomic(path: Path, lines: Iterable[str]) -> None:
+    """Text lines (UTF-8, each ended by LF) written the same way as `write_atomic`."""
+    data = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    _atomic(path, lambda out: out.write(data))
+
+
+def _atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as out:
-            pq.write_table(table, out, compression="zstd")
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
-    fd = os.open(path.parent, os.O_RDONLY)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -39,14 +39,15 @@ class Daemon:
         env = {**os.environ, "SECOPS_CONFIG": os.devnull, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
         assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()
-        doc = json.loads(line)
-        assert doc["event"] == "listening", line
+        self.before: list[dict] = []  # what was logged before listening (replays)
+        while (doc := json.loads(line := self.proc.stderr.readline()))["event"] != "listening":
+            assert doc["event"] in ("replayed", "replay-error"), line
+            self.before.append(doc)
         self.addr = {k: _split(doc[k]) for k in ("udp", "tcp", "tls") if k in doc}
 
-    def stop(self) -> dict:
+    def stop(self, code: int = 0) -> dict:
         self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(timeout=30) == 0
+        assert self.proc.wait(timeout=30) == code
         assert self.proc.stderr is not None
         lines = [json.loads(x) for x in self.proc.stderr.read().splitlines() if x.startswith("{")]
         return next(x for x in lines if x["event"] == "stopped")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from secops.collect.listener import Buffer
+from secops.collect.buffer import Buffer
 from tests.listener.daemon import Daemon, ssh_line
 
 SESSION = 400
