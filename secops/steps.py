@@ -124,6 +124,7 @@ class Steps:
         self.found: dict[str, dict[str, Any]] = {}
         self.steps, self.held_max, self.late = 0, 0, 0
         self.first_late: int | None = None
+        self.late_in_step: int | None = None  # earliest late event the next step brings
 
     def add(self, frame: pd.DataFrame) -> None:
         times = millis(frame)
@@ -132,6 +133,8 @@ class Steps:
             self.late += int(late.sum())
             first = int(times[late].min())
             self.first_late = first if self.first_late is None else min(self.first_late, first)
+            since = self.late_in_step
+            self.late_in_step = first if since is None else min(since, first)
         self.latest = max(self.latest, int(times.max()) if len(times) else _NEVER)
         self.buffer.append(frame)
         self.rows += len(frame)
@@ -163,7 +166,7 @@ class Steps:
         self.clock.lap("steps")
         found = self.detect_rows(window, self.starts)
         since = self.end if self.steps else None
-        for f in resume.changed_since(found, self.rules, since):
+        for f in resume.changed_since(found, self.rules, since) + self._late_changed(found):
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
@@ -176,6 +179,24 @@ class Steps:
         del window, pending
         give_back_memory()
         self.clock.lap("steps")
+
+    def _late_changed(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Findings of this step that late events may have changed before the previous
+        step's end: those reaching to the earliest late event whose rows were all held (an
+        episode from the rule's resume point on; an earlier one keeps its former version)."""
+        late, self.late_in_step = self.late_in_step, None
+        if late is None or self.starts is None:
+            return []
+        out = []
+        for f in found:
+            start, end = (_ms(f["event"][k]) for k in ("start", "end"))
+            if late <= end <= self.end and start >= self.starts.get(f["rule"]["id"], _NEVER):
+                out.append(f)
+        return out
+
+
+def _ms(iso: str) -> int:
+    return int(pd.Timestamp(iso).value // 1_000_000)
 
 
 def _cut(
