@@ -52,7 +52,7 @@ from bench.corpus import (
     truth_path,
 )
 
-BLOCK = 1_000_000
+BLOCK = 250_000  # lines generated at a time (~250 MB)
 #: users who fail sudo and never succeed (their sequences stay open)
 STUCK = ["deploy", "backup", "nagios"]
 KINDS = (
