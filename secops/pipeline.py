@@ -266,7 +266,7 @@ def detect(
 
 
 class _Progress:
-    """Counts parsed events for `on_batch`; after a restart it reports only what is new."""
+    """Counts parsed events for `on_batch`."""
 
     def __init__(self, on_batch: Callable[[int], None] | None) -> None:
         self.on_batch, self.seen, self.shown = on_batch, 0, 0
