@@ -47,6 +47,7 @@ def run_family(data: Path, family: str, lines: int, runs: int, topo: Path) -> di
     env = {**os.environ, "SECOPS_DATA_DIR": str(data / "secops-data")}
     cmd = [str(SECOPS), "correlate", *[x for p in inputs for x in ("-i", str(p))]]
     cmd += ["-t", str(topo), "--year", "2026", "--no-store", "-o", str(data / "f.jsonl"), "--json"]
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     done = [measure(cmd, env=env) for _ in range(runs)]
     summary = json.loads(done[-1].stdout)
     raised, cut = truth.secops_findings(summary)
@@ -69,6 +70,8 @@ def run_family(data: Path, family: str, lines: int, runs: int, topo: Path) -> di
             k: round(statistics.median(s.get(k, 0.0) for s in stages), 2) for k in stages[0]
         },
         "generate_s": round(gen_s, 1),
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_before": load,
     }
 
 
@@ -97,11 +100,13 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         "## Corpus families (issue 14: no cliffs)",
         "",
         "`python -m bench.run --family NAME --lines N` (or `make bench BENCH_ARGS=...`); corpora "
-        "from `bench/families.py` (seed 5), 10-asset topology, the whole shipped rule set.",
+        "from `bench/families.py` (seed 5), 10-asset topology, the whole shipped rule set. "
+        "Rows may come from different runs: the last column gives when and the load average "
+        "before (2 cores shared: a load well above 2 slows every stage).",
         "",
         "| family | lines | files | wall s | lines/s | peak MiB | 10M/1M time | correlation | "
-        "detections vs ground truth |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "detections vs ground truth | measured, load |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     by = {(r["family"], r["lines"]): r for r in rows}
     for r in rows:
@@ -109,7 +114,8 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         ratio = f"{r['wall'] / small['wall']:.2f}" if small and r["lines"] > 1_000_000 else "-"
         out.append(
             f"| {r['family']} | {r['lines']:,} | {r['files']} | {r['wall']:.2f} | "
-            f"{r['lines_per_s']:,} | {r['peak_mib']:,} | {ratio} | {_mode(r)} | {r['verdict']} |"
+            f"{r['lines_per_s']:,} | {r['peak_mib']:,} | {ratio} | {_mode(r)} | {r['verdict']} | "
+            f"{r.get('measured', '?')}, {r.get('load_before', '?')} |"
         )
     return out + _targets(rows) + _stages(rows) + [END]
 

@@ -85,37 +85,32 @@ class _Task:
 
 class Frontier:
     """How far the merged stream is complete: a lower bound of every event time still to
-    come, for files whose events are in time order (each file's bound: the later of the
-    latest event read from it and the head of its next chunk; the lowest over the files
-    with chunks still to read; `_FAR` once all are read)."""
+    come, for files whose events are in time order: the lowest head (`_Task.key`) of the
+    next chunk of each file with chunks left (`_FAR` once all are read). Heads only, not the
+    latest event read: one line stamped in the future does not make the rest of its file
+    late."""
 
     def __init__(self) -> None:
         self.lowest = _FAR
         self._next: dict[int, list[int]] = {}  # file -> keys of its chunks still to read
-        self._seen: dict[int, int] = {}  # file -> latest event time read
         self._heap: list[tuple[int, int]] = []
 
     def plan(self, tasks: list[_Task]) -> None:
-        for t in tasks:
+        for t in sorted(tasks, key=lambda t: (t.file, -t.chunk)):
             self._next.setdefault(t.file, []).append(t.key)
-        for keys in self._next.values():
-            keys.reverse()
         for f in self._next:
             self._push(f)
         self._settle()
 
-    def read(self, file: int, times: np.ndarray) -> None:
-        """A chunk of `file` with these event times (ms) was read."""
-        valid = times[times > HAS_TIME]
-        if len(valid):
-            self._seen[file] = max(self._seen.get(file, HAS_TIME), int(valid.max()))
+    def read(self, file: int) -> None:
+        """The next chunk of `file` was read."""
         self._next[file].pop()
         self._push(file)
         self._settle()
 
     def _bound(self, f: int) -> int:
         keys = self._next[f]
-        return _FAR if not keys else max(keys[-1], self._seen.get(f, HAS_TIME))
+        return keys[-1] if keys else _FAR
 
     def _push(self, f: int) -> None:
         heapq.heappush(self._heap, (self._bound(f), f))
@@ -187,8 +182,8 @@ def read_parallel(
                 offsets[chunk.path] = before + chunk.lines
                 for step, seconds in chunk.timings.items():
                     timings[step] = round(timings.get(step, 0.0) + seconds, 4)
-                events, times = _with_ids(chunk, ids)
-                frontier.read(task.file, times)
+                events = _with_ids(chunk, ids)
+                frontier.read(task.file)
                 events[ORDER] = (task.file << 44) + (task.chunk << 24) + np.arange(len(events))
                 yield events, chunk.parsed
     finally:
@@ -202,24 +197,36 @@ def plan(paths: list[str], chunk_bytes: int, setup: _Setup) -> list[_Task]:
     chunks keep their order; a head with no time sorts with its file's previous chunk)."""
     tasks = []
     for file, path in enumerate(paths):
-        key = HAS_TIME
-        for chunk, (start, end) in enumerate(split_ranges(path, chunk_bytes)):
-            key = max(key, _head_time(path, start, setup))
+        ranges = split_ranges(path, chunk_bytes)
+        heads = _head_times(path, ranges, setup)
+        keys = np.maximum.accumulate(np.array(heads, dtype=np.int64)).tolist()
+        for chunk, ((start, end), key) in enumerate(zip(ranges, keys, strict=True)):
             tasks.append(_Task(path, start, end, file, chunk, key))
     return sorted(tasks, key=lambda t: (t.key, t.file, t.chunk))
 
 
-def _head_time(path: str, start: int, setup: _Setup) -> int:
-    """The earliest event time among the first lines of the chunk at `start` (HAS_TIME when
-    none parses: the chunk then keeps its place)."""
-    lines = head_lines(path, start, HEAD_LINES)
-    if lines is None or len(lines) == 0:
-        return HAS_TIME
-    batch = LineBatch(path, 1, lines)
-    events = normalise_batch(batch, setup.registry, setup.opts, LineHashes()).events
-    times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, dtype=np.int64)
-    times = times[times > HAS_TIME]
-    return int(times.min()) if len(times) else HAS_TIME
+class _LineOf(LineHashes):
+    """Also says which line of the last batch each event came from."""
+
+    def lines(self) -> np.ndarray:
+        return self._rows.to_numpy()
+
+
+def _head_times(path: str, ranges: list[tuple[int, int]], setup: _Setup) -> list[int]:
+    """Per chunk, the earliest event time among its first lines (HAS_TIME when none parses);
+    the heads of all chunks of the file are parsed as one batch."""
+    heads = [head_lines(path, start, HEAD_LINES) for start, _ in ranges]
+    sizes = np.array([0 if h is None else len(h) for h in heads])
+    out = np.full(len(ranges), _FAR, dtype=np.int64)
+    if sizes.sum():
+        lines = pa.concat_arrays([h for h in heads if h is not None and len(h)])
+        of = _LineOf()
+        events = normalise_batch(LineBatch(path, 1, lines), setup.registry, setup.opts, of).events
+        times = to_millis(events["@timestamp"]) if len(events) else np.zeros(0, dtype=np.int64)
+        chunk = np.repeat(np.arange(len(ranges)), sizes)[of.lines()] if len(events) else times
+        valid = times > HAS_TIME
+        np.minimum.at(out, chunk[valid], times[valid])
+    return np.where(out == _FAR, HAS_TIME, out).tolist()
 
 
 def _in_order(
@@ -239,7 +246,7 @@ def _in_order(
         yield task, chunk
 
 
-def _with_ids(chunk: _Chunk, ids: EventIds) -> tuple[pd.DataFrame, np.ndarray]:
+def _with_ids(chunk: _Chunk, ids: EventIds) -> pd.DataFrame:
     """Workers gave each event the id of a line's first occurrence; only lines seen before
     in the input (counted here, in input order) need another."""
     events = chunk.events
@@ -255,7 +262,7 @@ def _with_ids(chunk: _Chunk, ids: EventIds) -> tuple[pd.DataFrame, np.ndarray]:
             event_ids(hashes[again], occurrence[again]),
         )
         events["event.id"] = pd.Series(fixed, index=events.index, dtype=events["event.id"].dtype)
-    return events, times
+    return events
 
 
 def _mask(n: int, rows: np.ndarray) -> pa.Array:

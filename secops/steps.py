@@ -19,7 +19,7 @@ from secops.correlate import resume
 from secops.correlate.conditions import Condition
 from secops.correlate.rule import Rule, parse_duration
 from secops.correlate.windows import HAS_TIME, to_millis
-from secops.errors import SecopsError
+from secops.errors import ConfigError, SecopsError
 from secops.normalise.events import EventIds
 from secops.parallel import ORDER, Frontier, give_back_memory
 from secops.score import rank
@@ -41,7 +41,7 @@ def max_skew_ms(value: str | int | None = None) -> int:
     try:
         return parse_duration(value)
     except SecopsError as exc:
-        raise SecopsError(f"SECOPS_MAX_SKEW / max_skew: {exc}") from exc
+        raise ConfigError(f"SECOPS_MAX_SKEW / max_skew: {exc}") from exc
 
 
 class Laps(Protocol):

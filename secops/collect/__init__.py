@@ -182,7 +182,7 @@ def iter_range(path: str, start: int, end: int, batch_lines: int) -> Iterator[Li
         yield from _text_batches(path, window, _safe_read(window), max(1, batch_lines))
 
 
-def head_lines(path: str, start: int, count: int, size: int = 64 << 10) -> pa.Array | None:
+def head_lines(path: str, start: int, count: int, size: int = 16 << 10) -> pa.Array | None:
     """The first `count` complete lines from byte `start` (gunzipped when the file is; None
     for stdin or a JSON array): enough to tell when a chunk of the file begins."""
     if path == STDIN:

@@ -99,9 +99,7 @@ def test_time_order_and_layout(made) -> None:
             stamps = [s for s in map(_stamp, path.read_text().splitlines()) if s]
             if not stamps:
                 continue  # web.log: Apache lines
-            back = max(
-                (max(stamps[: i + 1]) - s).total_seconds() for i, s in enumerate(stamps)
-            )
+            back = max((max(stamps[: i + 1]) - s).total_seconds() for i, s in enumerate(stamps))
             assert back <= (120 if path.name == "relay.log" else 0), (name, path.name)
             if name == "out-of-order":
                 assert (max(stamps) - min(stamps)).total_seconds() > 20 * 3600
