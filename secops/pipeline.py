@@ -48,7 +48,8 @@ class RunResult:
     rules: int
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
-    #: {"mode": "chunked", "steps", "held_max_rows"} or {"mode": "whole", "reason"}
+    #: {"mode": "chunked", "steps", "held_max_rows", "max_skew_ms", "late_events"[, "earliest_late"]}
+    #: or {"mode": "whole", "reason"}
     correlation: dict[str, Any] = field(default_factory=dict)
 
     @property
