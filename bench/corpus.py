@@ -218,12 +218,16 @@ def _background(
 # episodes
 
 
-def _episodes(rng: np.random.Generator, c: Clock, truth: Truth) -> list[tuple[int, str]]:
-    """Planted episodes and decoys, at fixed places in the day."""
+def episodes(
+    rng: np.random.Generator, c: Clock, truth: Truth, scale: float = 1.0
+) -> list[tuple[int, str]]:
+    """Planted episodes and decoys, at fixed places in the day (their starts times `scale`
+    for a longer or shorter span)."""
     lines: list[tuple[int, str]] = []
     target, host = asset_ip(0), asset_name(0)
 
     def ssh(base: int, ip: str, count: int, every: int) -> None:
+        base = int(base * scale)
         for j in range(count):
             lines.append(
                 (
@@ -233,6 +237,7 @@ def _episodes(rng: np.random.Generator, c: Clock, truth: Truth) -> list[tuple[in
             )
 
     def scan(base: int, src: str, count: int, every: int, ports: list[int], asa: bool) -> None:
+        base = int(base * scale)
         for j in range(count):
             s = base + j * every
             dpt = ports[j % len(ports)]
@@ -287,7 +292,7 @@ def generate(out: Path, lines: int, seed: int, hosts: int = 10) -> Truth:
     rng = np.random.default_rng(seed)
     c = Clock()
     truth = Truth()
-    planted = _episodes(rng, c, truth)
+    planted = episodes(rng, c, truth)
     total = max(lines - len(planted), 0)
     step = 200_000
 

@@ -1,11 +1,13 @@
 """`make bench`: secops beside SEC and liblognorm on the same generated corpora.
 
     .venv/bin/python -m bench.run [--sizes 1000000,10000000] [--runs 3] [--out bench/RESULTS.md]
+    .venv/bin/python -m bench.run --family dense --lines 1000000   # one family, one size
 
 Generates (and caches under bench/data/) the corpora and topologies, installs the peers when
 missing (Debian: `apt-get install -y sec liblognorm-utils time`), runs every tool under
 `/usr/bin/time -v` while sampling the RSS of the whole process tree, checks detections
-against the ground truth, and writes bench/RESULTS.md (+ results.json).
+against the ground truth, and writes bench/RESULTS.md (+ results.json); then the corpus
+families (`bench/families.py`, `bench/families_run.py`), one row per family and size.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import corpus, truth
+from bench import corpus, families, families_run, truth
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -405,9 +407,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs per tool on the smallest size")
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument(
+        "--family", action="append", choices=[*families.FAMILIES, "all"],
+        help="only these corpus families (repeatable; 'all'), no peers",
+    )  # fmt: skip
+    ap.add_argument("--lines", help="sizes for --family (default: --sizes)")
     args = ap.parse_args(argv)
-    sizes = sorted(int(s) for s in args.sizes.split(","))
+    sizes = sorted(int(s) for s in (args.lines or args.sizes).split(","))
     args.data.mkdir(parents=True, exist_ok=True)
+    names = list(families.FAMILIES)
+    if args.family:
+        picked = names if "all" in args.family else [n for n in names if n in args.family]
+        return families_run.main(args.data, picked, sizes, args.runs, args.out)
     versions = ensure_peers()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     topo10 = topology_dir(args.data, 10, 1)
@@ -443,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": NOTES,
     }
     print(write_results(rows, meta, args.out))
-    return 0
+    return families_run.main(args.data, names, sizes, args.runs, args.out)
 
 
 if __name__ == "__main__":

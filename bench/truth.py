@@ -12,6 +12,7 @@ from typing import Any
 KEYS = {
     "ssh-brute-force": ("source.ip",),
     "port-scan-vertical": ("source.ip", "destination.ip"),
+    "privilege-escalation-after-failures": ("host.name", "user.name"),
 }
 
 Key = tuple[str, ...]

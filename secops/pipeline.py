@@ -28,10 +28,10 @@ from secops.judge.exceptions import FindingException, load_exceptions, resolve_e
 from secops.normalise import ParseReport, iter_events
 from secops.normalise.batch import Options
 from secops.normalise.events import EventIds
-from secops.parallel import default_workers, read_parallel, worth_parallel
+from secops.parallel import ORDER, Frontier, default_workers, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import ENTITY_FIELDS, score
-from secops.steps import Late, Steps, conditions_of, one_chunk
+from secops.steps import Steps, conditions_of, max_skew_ms, one_chunk
 from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
@@ -48,7 +48,8 @@ class RunResult:
     rules: int
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
-    #: {"mode": "chunked", "steps", "held_max_rows"} or {"mode": "whole", "reason"}
+    #: {"mode": "chunked", "steps", "held_max_rows", "max_skew_ms", "late_events"[, "earliest_late"]}
+    #: or {"mode": "whole", "reason"}
     correlation: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -87,9 +88,12 @@ def iter_prepared(
     timings: dict[str, float] | None = None,
     columns: Iterable[str] | None = None,
     ids: EventIds | None = None,
+    frontier: Frontier | None = None,
 ) -> Generator[pd.DataFrame, None, None]:
     """collect + normalise: every input as a stream of event frames in input order (heavy text
-    columns dropped); at least one frame, an empty one when nothing parses.
+    columns dropped); at least one frame, an empty one when nothing parses. With `frontier`,
+    the files are read in worker processes (even one) and merged in time order instead
+    (`secops.parallel.read_parallel`), the frontier kept up to date.
 
     `sources` are frames already in the common stream (e.g. pages read from Elasticsearch).
     `keep` names heavy columns the rules read (e.g. `message` for Sigma keyword rules).
@@ -99,6 +103,7 @@ def iter_prepared(
     `on_batch` gets the number of events parsed into each frame; `ids` numbers the workers'
     events (the caller may `forget` the past).
     """
+    merge = (ids, frontier)
     heavy = [c for c in HEAVY_COLUMNS if c not in set(keep)]
 
     def trim(batch: pd.DataFrame) -> pd.DataFrame:
@@ -107,7 +112,7 @@ def iter_prepared(
 
     empty = True
     for batch, n in chain(
-        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings, columns, ids),
+        _parsed(inputs, report, trim, workers, year, tz, dead_letter, now, timings, columns, merge),
         ((trim(s), len(s)) for s in sources),
     ):
         if on_batch:
@@ -124,10 +129,15 @@ def read_events(inputs: list[str], report: ParseReport, **options: Any) -> pd.Da
 
 
 def _whole(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """One frame, its rows in the order of a serial read (workers hand chunks in time order)."""
     parts = list(frames)
-    events = pd.concat(parts, ignore_index=True)
+    events = one_chunk(pd.concat(parts, ignore_index=True))
     parts.clear()
-    return one_chunk(events)
+    if ORDER in events.columns:
+        order = np.argsort(events[ORDER].to_numpy(dtype=np.int64), kind="stable")
+        if (np.diff(order) < 0).any():
+            events = events.take(order).reset_index(drop=True)
+    return events
 
 
 def _parsed(
@@ -141,19 +151,21 @@ def _parsed(
     now: datetime | None,
     timings: dict[str, float] | None,
     columns: Iterable[str] | None = None,
-    ids: EventIds | None = None,
+    merge: tuple[EventIds | None, Frontier | None] = (None, None),
 ) -> Iterator[tuple[pd.DataFrame, int]]:
-    """(prepared frame, events parsed into it) per batch or chunk, in input order."""
+    """(prepared frame, events parsed into it) per batch or chunk, in input order (merged in
+    time order with a frontier in `merge`)."""
     if not inputs:
         return
-    if workers > 1 and worth_parallel(inputs):
+    ids, frontier = merge
+    if frontier is not None or (workers > 1 and worth_parallel(inputs)):
         opts = Options(
             year=year, tz=tz, now=now or datetime.now(UTC), keep_original=False,
             columns=None if columns is None else frozenset(columns),
         )  # fmt: skip
         yield from read_parallel(
             inputs, report, prepare=trim, workers=workers, opts=opts,
-            dead_letter=dead_letter, timings=timings, ids=ids,
+            dead_letter=dead_letter, timings=timings, ids=ids, frontier=frontier,
         )  # fmt: skip
         return
     for batch in iter_events(
@@ -255,7 +267,7 @@ def detect(
 
 
 class _Progress:
-    """Counts parsed events for `on_batch`; after a restart it reports only what is new."""
+    """Counts parsed events for `on_batch`."""
 
     def __init__(self, on_batch: Callable[[int], None] | None) -> None:
         self.on_batch, self.seen, self.shown = on_batch, 0, 0
@@ -268,20 +280,15 @@ class _Progress:
 
 
 def _plan(
-    inputs: list[str],
-    sources: Iterable[pd.DataFrame],
-    dead_letter: str | Path | None,
-    step_rows: int | None,
+    inputs: list[str], sources: Iterable[pd.DataFrame], step_rows: int | None
 ) -> dict[str, Any]:
     """Correlate in steps of `step_rows` selected rows, or in one piece (and why)."""
     env = os.environ.get("SECOPS_STEP_ROWS", "").strip()
     step_rows = int(env) if step_rows is None and env.isdigit() else step_rows
-    dead = Path(dead_letter) if dead_letter is not None else None
     reason = (
         "step rows 0" if step_rows == 0
         else "events from other sources" if not isinstance(sources, tuple | list) or sources
         else "stdin cannot be read twice" if STDIN in inputs or not inputs
-        else "dead-letter file is not a regular file" if dead and dead.exists() and not dead.is_file()
         else "small input" if step_rows is None and not worth_parallel(inputs)
         else None
     )  # fmt: skip
@@ -290,34 +297,13 @@ def _plan(
     return {"mode": "chunked", "step_rows": step_rows or STEP_ROWS}
 
 
-def _rewinder(dead_letter: str | Path | None) -> Callable[[], None]:
-    """Undo what this run appends to the dead-letter file (the whole read writes it again)."""
-    path = Path(dead_letter) if dead_letter is not None else None
-    size = path.stat().st_size if path is not None and path.is_file() else None
-
-    def rewind() -> None:
-        if path is not None and size is None:
-            path.unlink(missing_ok=True)
-        elif path is not None and size is not None:
-            os.truncate(path, size)
-
-    return rewind
-
-
 def _in_steps(
-    frames: Generator[pd.DataFrame, None, None], steps: Steps, dead_letter: str | Path | None
-) -> tuple[list[dict[str, Any]] | None, dict[str, Any]]:
-    """The findings correlated in steps, or None (and why) when events came out of time order;
-    what the read appended to the dead-letter file is then taken back: the whole read that
-    follows writes it again."""
-    rewind = _rewinder(dead_letter)
-    try:
-        with closing(frames):
-            for frame in frames:
-                steps.add(frame)
-    except Late as late:
-        rewind()
-        return None, {"mode": "whole", "reason": f"out of time order: {late}"}
+    frames: Generator[pd.DataFrame, None, None], steps: Steps
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The findings correlated in steps, and how (`Steps.summary`)."""
+    with closing(frames):
+        for frame in frames:
+            steps.add(frame)
     steps.clock.lap("read+parse+enrich")
     return steps.finish(), steps.summary()
 
@@ -337,13 +323,15 @@ def run(
     sources: Iterable[pd.DataFrame] = (),
     workers: int | None = None,
     step_rows: int | None = None,
+    max_skew: str | int | None = None,
 ) -> RunResult:
     """The whole job: read, parse, enrich, correlate, judge, score, write to every sink.
 
     Big regular files are correlated in time steps of `step_rows` selected rows (default
     STEP_ROWS or SECOPS_STEP_ROWS; 0: in one piece; given: in steps even when small) with the
-    findings of one whole run; events out of time order beyond steps.SETTLE_MS make it read again
-    and correlate in one piece (`RunResult.correlation` says which and why).
+    findings of one whole run: the files are merged in time order, and a file may be out of
+    order by `max_skew` ('2m', ms; default SECOPS_MAX_SKEW, else steps.MAX_SKEW_MS); events
+    later than that are counted as late (`RunResult.correlation` says how it ran).
     """
     clock = _Clock()
     rules = load_rules(rules_paths)
@@ -364,17 +352,16 @@ def run(
     ) -> list[dict[str, Any]]:
         return detect(events, rules, topology, clock, exceptions, now, enriched=True, since=since)
 
-    findings: list[dict[str, Any]] | None
-    plan = _plan(inputs, sources, dead_letter, step_rows)
-    report, findings = ParseReport(), None
+    plan = _plan(inputs, sources, step_rows)
+    report = ParseReport()
     if plan["mode"] == "chunked":
-        ids = EventIds()
-        steps = Steps(rules, detect_rows, clock, plan["step_rows"], ids)
-        findings, plan = _in_steps(stream(report, ids=ids), steps, dead_letter)
+        ids, frontier = EventIds(), Frontier()
+        steps = Steps(
+            rules, detect_rows, clock, plan["step_rows"], ids, frontier, max_skew_ms(max_skew)
+        )
+        findings, plan = _in_steps(stream(report, ids=ids, frontier=frontier), steps)
         del steps
-        if findings is None:
-            report, progress.seen = ParseReport(), 0
-    if findings is None:
+    else:
         events = _whole(stream(report, sources=sources))
         clock.lap("read+parse+enrich")
         findings = detect_rows(events)

@@ -1,11 +1,13 @@
-"""Correlation in time steps: a stream of prepared frames (input order) gives the findings
-of one whole run while holding only the rows an episode that may still grow needs.
+"""Correlation in time steps: a stream of prepared frames (the inputs merged in time order,
+`secops.parallel`) gives the findings of one whole run while holding only the rows an
+episode that may still grow needs.
 
 See `Steps`; `secops.pipeline.run` decides when a run goes in steps.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -15,15 +17,31 @@ import pyarrow as pa
 
 from secops.correlate import resume
 from secops.correlate.conditions import Condition
-from secops.correlate.rule import Rule
-from secops.correlate.windows import to_millis
+from secops.correlate.rule import Rule, parse_duration
+from secops.correlate.windows import HAS_TIME, to_millis
+from secops.errors import ConfigError, SecopsError
 from secops.normalise.events import EventIds
-from secops.parallel import give_back_memory
+from secops.parallel import ORDER, Frontier, give_back_memory
 from secops.score import rank
 
-#: a step correlates up to the latest event time seen minus this: slack for lines a little late
-SETTLE_MS = 5 * 60_000
+#: how far an event may come before a later-stamped event already read from the same input
+#: (clocks of the hosts a relay interleaves, relay delays); a step correlates up to the
+#: lowest time still to come minus this, and an event earlier than that is late
+MAX_SKEW_MS = 5 * 60_000
 _NEVER = int(np.iinfo(np.int64).min)
+
+
+def max_skew_ms(value: str | int | None = None) -> int:
+    """`value` ('2m', '90s', ms as an int), else SECOPS_MAX_SKEW, else MAX_SKEW_MS."""
+    value = value if value is not None else os.environ.get("SECOPS_MAX_SKEW", "").strip() or None
+    if value is None:
+        return MAX_SKEW_MS
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return parse_duration(value)
+    except SecopsError as exc:
+        raise ConfigError(f"SECOPS_MAX_SKEW / max_skew: {exc}") from exc
 
 
 class Laps(Protocol):
@@ -67,21 +85,24 @@ def rows_read(
     return out
 
 
-class Late(Exception):
-    """A frame brought events at or before the end of a step already correlated."""
-
-
 class Steps:
-    """Correlate a stream of prepared frames (input order) in time steps, with the findings of
-    one `detect` over the whole stream.
+    """Correlate a stream of prepared frames (merged in time order) in time steps, with the
+    findings of one `detect` over the whole stream.
 
-    A step correlates the rows up to `end` = the latest event time seen - SETTLE_MS, keeps the
+    A step correlates the rows up to `end` = the lowest event time still to come (`Frontier`;
+    without one, the latest event time seen) - `skew`, keeps the
     findings that can have changed since the previous step (a later version of an id replaces
     the earlier one as its episode grows) and holds on, per rule, to the rows it reads from
     its own resume point on (`resume_points`): every episode that may still grow keeps its
     first event, so its id and evidence are those of one whole run (see
     secops/correlate/resume.py). An episode that never closes (a key active without a
-    window's gap) rightly pins its rule's held rows to its start; memory then grows with it. Events at or before a past step's end raise Late: only a whole run is exact then.
+    window's gap) rightly pins its rule's held rows to its start; memory then grows with it.
+    Rows are correlated in the order of a serial read (`ORDER`), as one whole run has them.
+
+    An event at or before a past step's end (out of order by more than `skew`) is late: it is
+    counted (`late_events`) and correlated with the rows still held (each rule from its own
+    resume point on), as a scheduled run takes late lines; only then may findings differ from
+    one whole run's.
     """
 
     def __init__(
@@ -91,34 +112,48 @@ class Steps:
         clock: Laps,
         step_rows: int,
         ids: EventIds | None = None,
+        frontier: Frontier | None = None,
+        skew: int = MAX_SKEW_MS,
     ) -> None:
         self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
-        self.step_rows, self.ids = step_rows, ids
+        self.step_rows, self.ids, self.frontier, self.skew = step_rows, ids, frontier, skew
         self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
         self.rows, self.latest, self.end = 0, _NEVER, _NEVER
         self.found: dict[str, dict[str, Any]] = {}
-        self.steps, self.held_max = 0, 0
+        self.steps, self.held_max, self.late = 0, 0, 0
+        self.first_late: int | None = None
+        self.late_in_step: int | None = None  # earliest late event the next step brings
 
     def add(self, frame: pd.DataFrame) -> None:
         times = millis(frame)
-        if len(times) and times.min() <= self.end:
-            raise Late(
-                f"an event of {_iso(int(times.min()))} came after the step up to {_iso(self.end)}"
-            )
+        late = (times <= self.end) & (times > HAS_TIME)
+        if late.any():
+            self.late += int(late.sum())
+            first = int(times[late].min())
+            self.first_late = first if self.first_late is None else min(self.first_late, first)
+            since = self.late_in_step
+            self.late_in_step = first if since is None else min(since, first)
         self.latest = max(self.latest, int(times.max()) if len(times) else _NEVER)
         self.buffer.append(frame)
         self.rows += len(frame)
-        if self.rows >= self.step_rows and self.latest - SETTLE_MS > self.end:
-            self._step(self.latest - SETTLE_MS)
+        upto = self.latest if self.frontier is None else min(self.latest, self.frontier.lowest)
+        if self.rows >= self.step_rows and upto - self.skew > self.end:
+            self._step(upto - self.skew)
 
     def finish(self) -> list[dict[str, Any]]:
         self._step(None)
         return sorted(self.found.values(), key=rank)
 
     def summary(self) -> dict[str, Any]:
-        return {"mode": "chunked", "steps": self.steps, "held_max_rows": self.held_max}
+        out = {
+            "mode": "chunked", "steps": self.steps, "held_max_rows": self.held_max,
+            "max_skew_ms": self.skew, "late_events": self.late,
+        }  # fmt: skip
+        if self.first_late is not None:
+            out["earliest_late"] = _iso(self.first_late)
+        return out
 
     def _step(self, end: int | None) -> None:
         self.clock.lap("read+parse+enrich")
@@ -126,18 +161,18 @@ class Steps:
         self.held, self.buffer, self.rows = None, [], 0
         if not pieces:
             return
-        window, pending, times, upto = _cut(pieces, end)
+        window, pending, times = _cut(pieces, end)
         give_back_memory()
         self.clock.lap("steps")
         found = self.detect_rows(window, self.starts)
         since = self.end if self.steps else None
-        for f in resume.changed_since(found, self.rules, since):
+        for f in resume.changed_since(found, self.rules, since) + self._late_changed(found):
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
-            self.starts = resume.resume_points(window, times[upto], self.rules, end, self.starts)
-            keep = rows_read(self.rules, window, times[upto], self.starts)
-            self.held = _in_order(window, keep, pending, upto)
+            self.starts = resume.resume_points(window, times, self.rules, end, self.starts)
+            keep = rows_read(self.rules, window, times, self.starts)
+            self.held = pd.concat([window[keep], pending], ignore_index=True)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
             if self.ids is not None:  # a line that old now comes in late: no count needed
                 self.ids.forget(end)
@@ -145,13 +180,31 @@ class Steps:
         give_back_memory()
         self.clock.lap("steps")
 
+    def _late_changed(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Findings of this step that late events may have changed before the previous
+        step's end: those reaching to the earliest late event whose rows were all held (an
+        episode from the rule's resume point on; an earlier one keeps its former version)."""
+        late, self.late_in_step = self.late_in_step, None
+        if late is None or self.starts is None:
+            return []
+        out = []
+        for f in found:
+            start, end = (_ms(f["event"][k]) for k in ("start", "end"))
+            if late <= end <= self.end and start >= self.starts.get(f["rule"]["id"], _NEVER):
+                out.append(f)
+        return out
+
+
+def _ms(iso: str) -> int:
+    return int(pd.Timestamp(iso).value // 1_000_000)
+
 
 def _cut(
     pieces: list[pd.DataFrame], end: int | None
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
-    """The rows up to `end` (every column in one chunk) and the rows after it; `pieces` are
-    taken apart one by one, so they are never all copied at once (a piece wholly in the window
-    is not copied at all). Also the times of all rows and which of them went to the window."""
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The rows up to `end` (every column in one chunk, in `ORDER`) and the rows after it;
+    `pieces` are taken apart one by one, so they are never all copied at once (a piece wholly
+    in the window is not copied at all). Also the times of the window's rows."""
     parts, later, times, upto = [], [], [], []
     for piece in _drain(pieces):
         times.append(millis(piece))
@@ -161,7 +214,13 @@ def _cut(
     window = pd.concat(parts, ignore_index=True)
     parts.clear()
     pending = pd.concat(later, ignore_index=True)
-    return one_chunk(window), pending, np.concatenate(times), np.concatenate(upto)
+    times_in = np.concatenate(times)[np.concatenate(upto)]
+    window = one_chunk(window)
+    if ORDER in window.columns:  # the rows as a serial read has them, as one whole run
+        order = np.argsort(window[ORDER].to_numpy(dtype=np.int64), kind="stable")
+        if (np.diff(order) < 0).any():
+            window, times_in = window.take(order).reset_index(drop=True), times_in[order]
+    return window, pending, times_in
 
 
 def _drain(frames: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -171,20 +230,8 @@ def _drain(frames: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         yield frames.pop()
 
 
-def _in_order(
-    window: pd.DataFrame, keep: np.ndarray, pending: pd.DataFrame, upto: np.ndarray
-) -> pd.DataFrame:
-    """The kept window rows and the pending rows, back in input order (`upto`: which rows of
-    the step went to the window)."""
-    where = np.concatenate([np.flatnonzero(upto)[keep], np.flatnonzero(~upto)])
-    rows = pd.concat([window[keep], pending], ignore_index=True)
-    if (np.diff(where) > 0).all():  # time-ordered input: the pending rows come last
-        return rows
-    return rows.take(np.argsort(where)).reset_index(drop=True)
-
-
 def millis(frame: pd.DataFrame) -> np.ndarray:
-    """Event times in ms (a missing time is NO_TIME_MS: before every step's end, so late)."""
+    """Event times in ms (a missing time is NO_TIME_MS: in the next step, never late)."""
     return to_millis(frame["@timestamp"]) if len(frame) else np.zeros(0, dtype=np.int64)
 
 

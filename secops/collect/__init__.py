@@ -23,7 +23,10 @@ import pyarrow as pa
 
 from secops.errors import CollectError
 
-__all__ = ["LineBatch", "expand_inputs", "iter_batches", "iter_range", "split_ranges", "STDIN"]
+__all__ = [
+    "LineBatch", "expand_inputs", "head_lines", "iter_batches", "iter_range", "split_ranges",
+    "STDIN",
+]  # fmt: skip
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -177,6 +180,24 @@ def iter_range(path: str, start: int, end: int, batch_lines: int) -> Iterator[Li
         fh.seek(start)
         window: Any = _Window(fh, end - start)  # reads like a BinaryIO
         yield from _text_batches(path, window, _safe_read(window), max(1, batch_lines))
+
+
+def head_lines(path: str, start: int, count: int, size: int = 16 << 10) -> pa.Array | None:
+    """The first `count` complete lines from byte `start` (gunzipped when the file is; None
+    for stdin or a JSON array): enough to tell when a chunk of the file begins."""
+    if path == STDIN:
+        return None
+    try:
+        with _open(path) as stream:
+            if start:
+                stream.seek(start)
+            data = stream.read(size)
+    except (OSError, EOFError):
+        return None
+    if data.lstrip()[:1] == b"[":
+        return None
+    cut = data.rfind(b"\n") + 1 if len(data) == size else len(data)
+    return _lines(data[:cut]).slice(0, count)
 
 
 class _Window:
