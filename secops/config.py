@@ -1,11 +1,21 @@
-"""secops.yaml: defaults < config file < environment (SECOPS_*) < command-line flags."""
+"""secops.yaml: defaults < config file < environment (SECOPS_*) < command-line flags.
+
+The one place user-supplied settings are resolved and checked. The `valid_*` functions are plain
+(no click): they return the clean value or raise ConfigError with a one-line reason; the CLI
+wraps them as click types (a bad flag: exit 2) and `load_config` applies them to what came from
+secops.yaml or the environment (exit 78, naming the variable or the file and line).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from secops.content import load_yaml
 from secops.errors import ConfigError
@@ -29,6 +39,19 @@ class Config:
     sla: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
 
+    @property
+    def data_path(self) -> Path:
+        """The user's data directory: data_dir, else $SECOPS_DATA_DIR / XDG default."""
+        from secops.sink.store import default_data_dir
+
+        return Path(self.data_dir) if self.data_dir else default_data_dir()
+
+    @property
+    def exceptions_path(self) -> Path:
+        """Where accepted exceptions live: `exceptions`, else <data dir>/exceptions (user state,
+        never the package tree or the working directory)."""
+        return Path(self.exceptions) if self.exceptions else self.data_path / "exceptions"
+
     def merged(self, **flags: Any) -> Config:
         """A copy with every flag that was given (not None, not empty) taking precedence."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -44,6 +67,7 @@ ENV = {
     "SECOPS_EXCEPTIONS": "exceptions",
     "SECOPS_DATA_DIR": "data_dir",
     "SECOPS_TZ": "tz",
+    "SECOPS_YEAR": "year",
     "SECOPS_DEAD_LETTER": "dead_letter",
 }
 
@@ -71,15 +95,128 @@ def load_config(path: str | None = None) -> Config:
         values["rules"] = [str(base / r) for r in _list(values.get("rules"))]
         values["inputs"] = [str(base / r) for r in _list(values.get("inputs"))]
         values["file"] = file
+    _check(values, doc if file else None, file)
     for env, key in ENV.items():
         if os.environ.get(env):
             values[key] = os.environ[env].split(os.pathsep) if key == "rules" else os.environ[env]
-    if values.get("year") is not None and not isinstance(values["year"], int):
-        raise ConfigError("'year' must be an integer", file)
+            _check({key: values[key]}, None, env)
     return Config(**values)
+
+
+CHECKS = {"tz": lambda v: valid_tz(v), "year": lambda v: valid_year(v)}
+
+
+def _check(values: dict[str, Any], doc: Any, where: str | None) -> None:
+    """Validate tz and year from the file (`where` = its path) or a variable (`where` = its name)."""
+    for key, check in CHECKS.items():
+        if values.get(key) is None:
+            continue
+        try:
+            values[key] = check(values[key])
+        except ConfigError as exc:
+            line = doc.where(key)[1] if hasattr(doc, "where") else None
+            name = key if doc is not None else None
+            message = f"{name}: {exc.message}" if name else exc.message
+            raise ConfigError(message, where, line) from None
 
 
 def _list(value: Any) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+YEARS = (1970, 2200)
+MAX_DURATION = timedelta(days=36_500)
+_DURATION = re.compile(r"^\s*(\d{1,12})\s*(ms|s|m|h|d|w)\s*$")
+_UNIT = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def valid_tz(name: Any) -> str:
+    """An IANA time zone name ('UTC', 'Europe/Paris'), else ConfigError."""
+    text = str(name).strip() if name is not None else ""
+    try:
+        ZoneInfo(text)
+    except Exception:  # ZoneInfoNotFoundError, ValueError (bad path), OSError: all 'unknown'
+        raise ConfigError(
+            f"unknown time zone {text!r} (use an IANA name such as UTC or Europe/Paris)"
+        ) from None
+    return text
+
+
+def valid_year(y: Any) -> int:
+    """A year between 1970 and 2200 (an int or its digits), else ConfigError."""
+    low, high = YEARS
+    try:
+        year = int(str(y).strip()) if not isinstance(y, bool) else None
+    except ValueError:
+        year = None
+    if year is None or not low <= year <= high:
+        raise ConfigError(f"bad year {y!r} (use a year from {low} to {high})")
+    return year
+
+
+def valid_port(p: Any) -> int:
+    """A TCP/UDP port 0..65535 (0: any free port), else ConfigError."""
+    try:
+        port = int(str(p).strip()) if not isinstance(p, bool) else None
+    except ValueError:
+        port = None
+    if port is None or not 0 <= port <= 65535:
+        raise ConfigError(f"bad port {p!r} (use 0 to 65535)")
+    return port
+
+
+def valid_duration(text: Any) -> timedelta:
+    """The one duration grammar of options and settings: a positive count and a unit
+    (ms, s, m, h, d, w: '90s', '10m', '2h', '7d'), at most 100 years; else ConfigError."""
+    m = _DURATION.match(str(text))
+    value = timedelta(**{_UNIT.get(m.group(2), "weeks"): int(m.group(1))}) if m else None
+    if value is None or not timedelta(0) < value <= MAX_DURATION:
+        raise ConfigError(f"bad duration {text!r} (use e.g. 30s, 10m, 2h, 7d)")
+    return value
+
+
+def valid_time(text: Any) -> datetime:
+    """An ISO 8601 time ('2026-11-20', '2026-11-20T07:00:00Z'; UTC unless an offset is
+    given), else ConfigError."""
+    try:
+        t = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"bad time {text!r} (use ISO 8601, e.g. 2026-11-20T07:00:00Z)") from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def valid_since(text: Any, now: datetime | None = None) -> str:
+    """'24h' / '7d' ago or an ISO time -> an ISO UTC time ('...Z'), else ConfigError."""
+    try:
+        t = (now or datetime.now(UTC)) - valid_duration(text)
+    except ConfigError:
+        try:
+            t = valid_time(text)
+        except ConfigError:
+            raise ConfigError(
+                f"bad time {text!r} (use a duration ago such as 24h or 7d, or an ISO 8601 time)"
+            ) from None
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def valid_url(url: Any) -> str:
+    """One http(s) URL with a host (and a valid port when given), else ConfigError."""
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != -1
+    except ValueError:  # a port out of range or not a number, a bad IPv6 literal
+        ok = False
+    if not ok or any(c.isspace() for c in text):
+        raise ConfigError(f"bad URL {text!r} (use e.g. https://es.example.com:9200)")
+    return text.rstrip("/")
+
+
+def valid_urls(text: Any) -> str:
+    """A comma-separated list of URLs (as --es-url takes), each checked."""
+    urls = [valid_url(u) for u in str(text).split(",") if u.strip()]
+    if not urls:
+        raise ConfigError(f"bad URL {text!r} (use e.g. https://es.example.com:9200)")
+    return ",".join(urls)

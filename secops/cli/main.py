@@ -14,11 +14,19 @@ EXIT_CODES_HELP = """Exit codes: 0 ok, 1 runtime failure or a failed gate, 2 usa
 
 
 class SecopsGroup(click.Group):
-    """Turns SecopsError into a one-line message on stderr and its exit code."""
+    """Turns SecopsError into a one-line message on stderr and its exit code, and a usage error
+    (a bad option value, a missing argument) into one line and exit 2."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            where = exc.ctx.command_path if exc.ctx else "secops"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"secops: error: {message} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
         except SecopsError as exc:
             if ctx.find_root().params.get("debug"):
                 raise

@@ -36,7 +36,16 @@ def test_validate_invalid_lists_every_error(write):
 
 
 def test_validate_missing_path(tmp_path):
+    """A path on the command line that does not exist is a usage error (as for every -t)."""
     result = run("validate", str(tmp_path / "nope"))
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_validate_missing_path_from_the_environment(tmp_path, monkeypatch):
+    """... and one named by SECOPS_TOPOLOGY is invalid configuration."""
+    monkeypatch.setenv("SECOPS_TOPOLOGY", str(tmp_path / "nope"))
+    result = run("validate")
     assert result.exit_code == 78 and "no such file or directory" in result.stderr
 
 
