@@ -69,24 +69,23 @@ def _read(res, marker: str) -> bool:
     return res.exit_code == 78 and marker in res.output and "Traceback" not in res.output
 
 
-@pytest.mark.parametrize("name", having("topology"))
-def test_topology_from_secops_yaml_and_env(name, scratch):
-    (scratch / "secops.yaml").write_text("topology: bad-topology\n")
-    res = invoke(name, scratch)
-    assert _read(res, "zones.yaml"), (name, res.exit_code, res.output)
-    (scratch / "secops.yaml").unlink()
-    res = invoke(name, scratch, env={"SECOPS_TOPOLOGY": str(scratch / "bad-topology")})
-    assert _read(res, "zones.yaml"), (name, res.exit_code, res.output)
+#: option -> (secops.yaml line, env var and value, what the error must name)
+BROKEN = {
+    "topology": ("topology: bad-topology", ("SECOPS_TOPOLOGY", "bad-topology"), "zones.yaml"),
+    "rules": ("rules: [bad-rules]", ("SECOPS_RULES", "bad-rules"), "broken-rule.yaml"),
+}
+CASES = [(option, name) for option in BROKEN for name in having(option)]
 
 
-@pytest.mark.parametrize("name", having("rules"))
-def test_rules_from_secops_yaml_and_env(name, scratch):
-    (scratch / "secops.yaml").write_text("rules: [bad-rules]\n")
+@pytest.mark.parametrize("option,name", CASES, ids=[f"{o}-{n}" for o, n in CASES])
+def test_content_paths_from_secops_yaml_and_env(option, name, scratch):
+    line, (var, folder), marker = BROKEN[option]
+    (scratch / "secops.yaml").write_text(line + "\n")
     res = invoke(name, scratch)
-    assert _read(res, "broken-rule.yaml"), (name, res.exit_code, res.output)
+    assert _read(res, marker), (name, res.exit_code, res.output)
     (scratch / "secops.yaml").unlink()
-    res = invoke(name, scratch, env={"SECOPS_RULES": str(scratch / "bad-rules")})
-    assert _read(res, "broken-rule.yaml"), (name, res.exit_code, res.output)
+    res = invoke(name, scratch, env={var: str(scratch / folder)})
+    assert _read(res, marker), (name, res.exit_code, res.output)
 
 
 @pytest.mark.parametrize("name", having("tz"))
