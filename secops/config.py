@@ -103,7 +103,15 @@ def load_config(path: str | None = None) -> Config:
     return Config(**values)
 
 
-CHECKS = {"tz": lambda v: valid_tz(v), "year": lambda v: valid_year(v)}
+def _paths(value: Any) -> Any:
+    return [valid_path(v) for v in value] if isinstance(value, list) else valid_path(value)
+
+
+CHECKS = {
+    "tz": lambda v: valid_tz(v),
+    "year": lambda v: valid_year(v),
+    **{key: _paths for key in ("topology", "rules", "exceptions", "data_dir", "dead_letter")},
+}
 
 
 def _check(values: dict[str, Any], doc: Any, where: str | None) -> None:
@@ -156,6 +164,20 @@ def valid_year(y: Any) -> int:
     return year
 
 
+def valid_path(p: Any) -> str:
+    """A path the OS can look up (it need not exist): no NUL byte, not too long; else
+    ConfigError."""
+    text = str(p)
+    try:
+        os.stat(text)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        pass  # the step that uses it says what is missing or not allowed
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"bad path {text[:80]!r}: {reason}") from None
+    return text
+
+
 def valid_port(p: Any) -> int:
     """A TCP/UDP port 0..65535 (0: any free port), else ConfigError."""
     try:
@@ -171,7 +193,10 @@ def valid_duration(text: Any) -> timedelta:
     """The one duration grammar of options and settings: a positive count and a unit
     (ms, s, m, h, d, w: '90s', '10m', '2h', '7d'), at most 100 years; else ConfigError."""
     m = _DURATION.match(str(text))
-    value = timedelta(**{_UNIT.get(m.group(2), "weeks"): int(m.group(1))}) if m else None
+    try:
+        value = timedelta(**{_UNIT.get(m.group(2), "weeks"): int(m.group(1))}) if m else None
+    except OverflowError:
+        value = None
     if value is None or not timedelta(0) < value <= MAX_DURATION:
         raise ConfigError(f"bad duration {text!r} (use e.g. 30s, 10m, 2h, 7d)")
     return value
@@ -182,9 +207,9 @@ def valid_time(text: Any) -> datetime:
     given), else ConfigError."""
     try:
         t = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
-    except ValueError:
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601; or beyond year 1..9999 once in UTC
         raise ConfigError(f"bad time {text!r} (use ISO 8601, e.g. 2026-11-20T07:00:00Z)") from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def valid_since(text: Any, now: datetime | None = None) -> str:
