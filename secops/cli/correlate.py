@@ -159,7 +159,7 @@ def correlate(
             _inputs(inputs, cfg.inputs) if not es_source or inputs else [],
             rules_paths=cfg.rules or None,
             topology_path=cfg.topology,
-            exceptions_path=cfg.exceptions_path,
+            exceptions_path=str(cfg.exceptions_path),
             sinks=sinks,
             year=cfg.year,
             tz=cfg.tz,

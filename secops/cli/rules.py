@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.table import Table
 
@@ -32,7 +34,8 @@ PATHS = click.argument("paths", nargs=-1, type=Path(exists=True))
 
 def _load(ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...] = ()):
     """PATHS and -r > SECOPS_RULES > secops.yaml 'rules' > the shipped library."""
-    return load_rules(settings(ctx, rules=paths + rules).rules or None)
+    chosen: list[Any] = settings(ctx, rules=paths + rules).rules
+    return load_rules(chosen or None)
 
 
 @click.group(epilog=EXIT_HELP)

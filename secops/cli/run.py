@@ -161,7 +161,9 @@ def _now(text: str | None) -> datetime | None:
         raise click.BadParameter(f"not an ISO 8601 time: {text}", param_hint="--now") from None
 
 
-def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[Any], Path | None]:
+def _run_settings(
+    cfg: Config, opts: dict[str, Any]
+) -> tuple[RunSettings, list[Any], FsPath | None]:
     store = LocalStore(cfg.data_dir)
     state_dir = (
         _path(cfg, _setting(cfg, "run", "state_dir", opts["state_dir"])) or store.data_dir / "state"
