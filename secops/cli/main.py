@@ -7,6 +7,7 @@ import sys
 import click
 
 from secops import __version__
+from secops.cli.common import CONFIG_HELP, Path
 from secops.errors import SecopsError
 
 EXIT_CODES_HELP = """Exit codes: 0 ok, 1 runtime failure or a failed gate, 2 usage,
@@ -43,9 +44,9 @@ class SecopsGroup(click.Group):
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False),
+    type=Path(dir_okay=False),
     envvar="SECOPS_CONFIG",
-    help="Config file (default: ./secops.yaml when present).",
+    help=CONFIG_HELP,
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context

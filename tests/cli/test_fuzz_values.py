@@ -120,6 +120,8 @@ def test_run_durations_and_url(scratch, look_back, settle, url):
 @given(path=path_values)
 def test_paths(scratch, path):
     no_traceback(["topology", "validate", "-t", path])
+    no_traceback(["--config", path, "rules", "list"])
+    no_traceback(["rules", "list", "--config", path])
     no_traceback(["parse", "-i", "auth.log", "-o", path])
     no_traceback(["parse", "-i", path, "-o", "events.jsonl"])
     no_traceback(["parse", "-i", "auth.log", "-o", "-", "--dead-letter", path])
