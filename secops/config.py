@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from secops.content import load_yaml
+from secops.elastic import redact
 from secops.errors import ConfigError
 
 DEFAULT_FILE = "secops.yaml"
@@ -235,13 +236,18 @@ def valid_url(url: Any) -> str:
     except ValueError:  # a port out of range or not a number, a bad IPv6 literal
         ok = False
     if not ok or any(c.isspace() for c in text):
-        raise ConfigError(f"bad URL {text!r} (use e.g. https://es.example.com:9200)")
+        raise ConfigError(f"bad URL {redact(text)!r} (use e.g. https://es.example.com:9200)")
     return text.rstrip("/")
 
 
 def valid_urls(text: Any) -> str:
-    """A comma-separated list of URLs (as --es-url takes), each checked."""
+    """A comma-separated list of Elasticsearch URLs (as --es-url takes), each with a port."""
     urls = [valid_url(u) for u in str(text).split(",") if u.strip()]
+    for url in urls:
+        if urlsplit(url).port is None:
+            raise ConfigError(
+                f"bad URL {redact(url)!r}: give the port (e.g. https://es.example.com:9200)"
+            )
     if not urls:
         raise ConfigError(f"bad URL {text!r} (use e.g. https://es.example.com:9200)")
     return ",".join(urls)

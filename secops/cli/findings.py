@@ -42,7 +42,10 @@ from secops.triage import act, is_overdue, load_sla, propose, push_update
 from secops.triage.propose import Proposal, entities_of_doc
 from secops.triage.remote import partial_doc, remote_sink
 
-EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage."
+EXIT_HELP = (
+    "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage, "
+    "78 invalid configuration."
+)
 
 
 @click.group(epilog=EXIT_HELP)

@@ -10,7 +10,8 @@ from secops.cli.common import JSON_OPTION, URL, Path, echo_json, err, output_opt
 from secops.kibana import KibanaTarget, export_ndjson, import_objects
 
 EXIT_HELP = (
-    "Exit codes: 0 ok, 1 Kibana unreachable or the import failed, 78 unreadable objects file. "
+    "Exit codes: 0 ok, 1 Kibana unreachable or the import failed, 2 usage, "
+    "78 unreadable objects file. "
     "Credentials come from SECOPS_KIBANA_API_KEY or SECOPS_KIBANA_USERNAME / "
     "SECOPS_KIBANA_PASSWORD, never from the command line."
 )
