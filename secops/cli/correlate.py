@@ -49,7 +49,8 @@ INPUT_OPTION = click.option(
 DEAD_OPTION = click.option(
     "--dead-letter",
     type=Path(dir_okay=False),
-    help="Append unparsable lines here (JSON lines: file, line, reason, raw).",
+    help="Append unparsable lines here (JSON lines: file, line, reason, raw; env "
+    "SECOPS_DEAD_LETTER, secops.yaml 'dead_letter').",
 )
 
 

@@ -29,7 +29,7 @@ from secops.cli.common import (
     output_option,
     settings,
 )
-from secops.cli.correlate import QUERY_OPTION
+from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION
 from secops.config import Config, valid_duration
 from secops.errors import ConfigError
 from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
@@ -104,7 +104,7 @@ def _log(line: dict[str, Any], log_file: FsPath | None, human: str, as_json: boo
 @click.option("--store/--no-store", default=True, show_default=True, help="Local store sink.")
 @YEAR_OPTION
 @TZ_OPTION
-@click.option("--dead-letter", type=Path(dir_okay=False), help="Unparsable lines go here.")
+@DEAD_OPTION
 @click.option("--log-file", type=Path(dir_okay=False), help="Append the JSON log line here.")
 @ES_URL_OPTION
 @click.option(

@@ -29,6 +29,7 @@ VOCABULARY = {
     "since": {"--since"},
     "query": {"--query"},
     "inputs": {"-i", "--input"},
+    "dead_letter": {"--dead-letter"},
 }
 #: old spellings that still work but are never shown.
 DEPRECATED = {"--out", "--es-query"}
