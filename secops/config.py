@@ -192,7 +192,10 @@ def valid_port(p: Any) -> int:
 
 def valid_duration(text: Any) -> timedelta:
     """The one duration grammar of options and settings: a positive count and a unit
-    (ms, s, m, h, d, w: '90s', '10m', '2h', '7d'), at most 100 years; else ConfigError."""
+    (ms, s, m, h, d, w: '90s', '10m', '2h', '7d'), at most 100 years; a YAML integer is
+    seconds, as in rule windows; else ConfigError."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = f"{text}s"
     m = _DURATION.match(str(text))
     try:
         value = timedelta(**{_UNIT.get(m.group(2), "weeks"): int(m.group(1))}) if m else None
