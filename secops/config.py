@@ -104,31 +104,6 @@ def load_config(path: str | None = None) -> Config:
     return Config(**values)
 
 
-def _paths(value: Any) -> Any:
-    return [valid_path(v) for v in value] if isinstance(value, list) else valid_path(value)
-
-
-CHECKS = {
-    "tz": lambda v: valid_tz(v),
-    "year": lambda v: valid_year(v),
-    **{key: _paths for key in ("topology", "rules", "exceptions", "data_dir", "dead_letter")},
-}
-
-
-def _check(values: dict[str, Any], doc: Any, where: str | None) -> None:
-    """Validate tz and year from the file (`where` = its path) or a variable (`where` = its name)."""
-    for key, check in CHECKS.items():
-        if values.get(key) is None:
-            continue
-        try:
-            values[key] = check(values[key])
-        except ConfigError as exc:
-            line = doc.where(key)[1] if hasattr(doc, "where") else None
-            name = key if doc is not None else None
-            message = f"{name}: {exc.message}" if name else exc.message
-            raise ConfigError(message, where, line) from None
-
-
 def _list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -235,7 +210,8 @@ def valid_url(url: Any) -> str:
     text = str(url).strip()
     try:
         parts = urlsplit(text)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != -1
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        ok = ok and (parts.port is None or parts.port >= 0)  # .port raises when out of range
     except ValueError:  # a port out of range or not a number, a bad IPv6 literal
         ok = False
     if not ok or any(c.isspace() for c in text):
@@ -254,3 +230,29 @@ def valid_urls(text: Any) -> str:
     if not urls:
         raise ConfigError(f"bad URL {text!r} (use e.g. https://es.example.com:9200)")
     return ",".join(urls)
+
+
+def _paths(value: Any) -> Any:
+    return [valid_path(v) for v in value] if isinstance(value, list) else valid_path(value)
+
+
+CHECKS = {
+    "tz": valid_tz,
+    "year": valid_year,
+    **{key: _paths for key in ("topology", "rules", "exceptions", "data_dir", "dead_letter")},
+}
+
+
+def _check(values: dict[str, Any], doc: Any, where: str | None) -> None:
+    """Check tz, year and paths from the file (`where` = its path, the error gets the key and
+    line) or from a variable (`where` = its name)."""
+    for key, check in CHECKS.items():
+        if values.get(key) is None:
+            continue
+        try:
+            values[key] = check(values[key])
+        except ConfigError as exc:
+            line = doc.where(key)[1] if hasattr(doc, "where") else None
+            name = key if doc is not None else None
+            message = f"{name}: {exc.message}" if name else exc.message
+            raise ConfigError(message, where, line) from None

@@ -62,7 +62,7 @@ PORT = Checked("port", valid_port, "PORT")
 URL = Checked("url", valid_url, "URL")
 URLS = Checked("url", valid_urls, "URL[,URL...]")
 SINCE = Checked("since", valid_since, "TIME")
-DURATION = Checked("duration", lambda v: (valid_duration(v), str(v).strip())[1], "DURATION")
+DURATION = Checked("duration", lambda v: valid_duration(v) and str(v).strip(), "DURATION")
 
 
 class Path(click.Path):
