@@ -78,18 +78,43 @@ class Path(click.Path):
 
 
 class Aliased(click.Option):
-    """An option with deprecated spellings that still work but are not shown in --help."""
+    """An option with deprecated spellings that still work, are not shown in --help, and say
+    so on stderr when used (`--out` -> `-o/--output`)."""
 
     def __init__(self, *args: Any, hidden_names: tuple[str, ...] = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.hidden_names = hidden_names
 
+    @property
+    def _old_dest(self) -> str:
+        return f"{self.name}:deprecated"
+
+    def _shown(self) -> list[str]:
+        return [o for o in self.opts if o not in self.hidden_names]
+
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        opts, self.opts = self.opts, [o for o in self.opts if o not in self.hidden_names]
+        opts, self.opts = self.opts, self._shown()
         try:
             return super().get_help_record(ctx)
         finally:
             self.opts = opts
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        opts, self.opts = self.opts, self._shown()
+        try:
+            super().add_to_parser(parser, ctx)
+        finally:
+            self.opts = opts
+        old = [o for o in self.opts if o in self.hidden_names]
+        parser.add_option(obj=self, opts=old, dest=self._old_dest, action="store", nargs=self.nargs)
+
+    def consume_value(self, ctx: click.Context, opts: Any) -> Any:
+        if self._old_dest in opts:
+            new = "/".join(self._shown())
+            old = "/".join(self.hidden_names)
+            click.echo(f"secops: warning: {old} is deprecated, use {new}", err=True)
+            opts = {self.name: opts[self._old_dest], **opts}
+        return super().consume_value(ctx, opts)
 
 
 def _store_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

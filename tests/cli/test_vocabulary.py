@@ -172,9 +172,13 @@ def test_old_spellings_still_work(args, tmp_path):
     argv = [a.format(tmp=tmp_path, repo=REPO) for a in args]
     res = CliRunner().invoke(cli, argv, catch_exceptions=False)
     assert res.exit_code == 0, res.output
+    if "--out" in argv:
+        assert "secops: warning: --out is deprecated, use -o/--output" in res.stderr
+        assert (tmp_path / argv[argv.index("--out") + 1].rsplit("/", 1)[-1]).is_file()
 
 
 def test_es_query_is_still_the_query():
     """`--es-query` is taken as `--query` (which needs --es-source: a usage error naming it)."""
     res = CliRunner().invoke(cli, ["run", "--es-query", "a: b", "--dry-run"])
     assert res.exit_code == 2 and "--query needs --es-source" in res.stderr
+    assert "--es-query is deprecated, use --query" in res.stderr
