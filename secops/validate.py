@@ -31,7 +31,7 @@ YEARS = (1678, 2261)
 
 
 def _bad(option: str, value: Any, why: str) -> ConfigError:
-    return ConfigError(f"{option} {str(value)!r}: {why}")
+    return ConfigError(f"{option} {str(value)!r}: {why}" if option else f"{str(value)!r}: {why}")
 
 
 def tz_name(value: Any, option: str = "--tz") -> str:

@@ -9,16 +9,28 @@ import click
 from rich.table import Table
 
 from secops.cli.common import (
+    CONFIG_OPTION,
     DATA_DIR_OPTION,
+    ES_URL_OPTION,
+    EXCEPTIONS_OPTION,
     JSON_OPTION,
-    config,
+    RULES_OPTION,
+    SINCE,
+    SINCE_OPTION_HELP,
+    TOPOLOGY_OPTION,
+    TZ_OPTION,
+    YEAR_OPTION,
+    Aliased,
+    Path,
     echo_json,
     err,
     out,
+    output_option,
     progress,
+    settings,
     severity,
 )
-from secops.cli.es import ES_URL_OPTION, es_events, es_settings
+from secops.cli.es import es_events, es_settings
 from secops.errors import ConfigError
 from secops.normalise import ParseReport, iter_events
 from secops.pipeline import RunResult, run
@@ -35,14 +47,21 @@ INPUT_OPTION = click.option(
     multiple=True,
     help="File, directory (recursive), .gz file or '-' for stdin; repeatable.",
 )
-YEAR_OPTION = click.option(
-    "--year", type=int, help="Year for syslog lines that carry none (default: inferred from today)."
-)
-TZ_OPTION = click.option("--tz", help="Time zone of syslog lines that carry none (default UTC).")
 DEAD_OPTION = click.option(
     "--dead-letter",
-    type=click.Path(dir_okay=False),
-    help="Append unparsable lines here (JSON lines: file, line, reason, raw).",
+    type=Path(dir_okay=False),
+    help="Append unparsable lines here (JSON lines: file, line, reason, raw; env "
+    "SECOPS_DEAD_LETTER, secops.yaml 'dead_letter').",
+)
+
+
+QUERY_OPTION = click.option(
+    "--query",
+    "--es-query",
+    "query",
+    cls=Aliased,
+    hidden_names=("--es-query",),
+    help="With --es-source: KQL-like text ('a: x and b: y') or Query DSL JSON.",
 )
 
 
@@ -55,31 +74,10 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
 
 @click.command(epilog=EXIT_HELP)
 @INPUT_OPTION
-@click.option(
-    "--topology",
-    "-t",
-    type=click.Path(exists=True),
-    help="Topology file or directory; without one no clause can cut.",
-)
-@click.option(
-    "--rules",
-    "-r",
-    "rules",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Rule file or directory (default: the shipped library); repeatable.",
-)
-@click.option(
-    "--exceptions",
-    type=click.Path(exists=True),
-    help="Accepted analyst exceptions (folder of YAML; default ./exceptions when present).",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Also write the findings here as JSON lines ('-' for stdout).",
-)
+@TOPOLOGY_OPTION
+@RULES_OPTION
+@EXCEPTIONS_OPTION
+@output_option("Also write the finding documents here as JSON lines ('-' for stdout).")
 @YEAR_OPTION
 @TZ_OPTION
 @DEAD_OPTION
@@ -101,10 +99,11 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
     metavar="PATTERN",
     help="Also read ECS events from these Elasticsearch indices (e.g. 'logs-*').",
 )
-@click.option("--since", help="With --es-source: events newer than this (2h, 7d, or ISO time).")
 @click.option(
-    "--query", help="With --es-source: KQL-like text ('a: x and b: y') or Query DSL JSON."
+    "--since", type=SINCE, help=f"With --es-source: events newer than {SINCE_OPTION_HELP}."
 )
+@QUERY_OPTION
+@CONFIG_OPTION
 @JSON_OPTION
 @click.pass_context
 def correlate(
@@ -131,8 +130,13 @@ def correlate(
     Findings go to the local store first, then (with --es-url, SECOPS_ES_URL or `es:` in
     secops.yaml) to Elasticsearch; if the cluster is unreachable the run fails with exit 1
     and the findings stay in the local store.
+
+    --output writes the finding documents (nested ECS, what Elasticsearch indexes; '-o -' for
+    stdout); --json prints the run's summary instead: counts, parse coverage and one brief line
+    per finding, the same brief as 'secops findings list --json'.
     """
-    cfg = config(ctx).merged(
+    cfg = settings(
+        ctx,
         topology=topology,
         rules=rules,
         exceptions=exceptions,
@@ -141,6 +145,8 @@ def correlate(
         dead_letter=dead_letter,
         data_dir=data_dir,
     )
+    if as_json and output == "-":
+        raise click.UsageError("--json and '-o -' both write to stdout: choose one")
     sinks: list[Any] = [LocalStore(cfg.data_dir)] if store else []
     if output:
         sinks.append(JsonlSink(output))
@@ -155,7 +161,7 @@ def correlate(
             _inputs(inputs, cfg.inputs) if not es_source or inputs else [],
             rules_paths=cfg.rules or None,
             topology_path=cfg.topology,
-            exceptions_path=cfg.exceptions,
+            exceptions_path=str(cfg.exceptions_path),
             sinks=sinks,
             year=cfg.year,
             tz=cfg.tz,
@@ -258,17 +264,13 @@ def report_coverage(report: ParseReport) -> None:
 
 @click.command(epilog=EXIT_HELP)
 @INPUT_OPTION
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="Where to write the events (JSON lines, nested ECS).",
+@output_option(
+    "Where to write the events (JSON lines, nested ECS).", default="-", show_default=True
 )
 @YEAR_OPTION
 @TZ_OPTION
 @DEAD_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def parse(
     ctx: click.Context,
@@ -279,7 +281,7 @@ def parse(
     dead_letter: str | None,
 ) -> None:
     """Normalise logs to ECS events (JSON lines) without correlating; reports what did not parse."""
-    cfg = config(ctx).merged(year=year, tz=tz, dead_letter=dead_letter)
+    cfg = settings(ctx, year=year, tz=tz, dead_letter=dead_letter)
     report = ParseReport()
     try:
         sink = click.open_file(output, "w", encoding="utf-8")

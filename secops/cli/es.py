@@ -10,7 +10,7 @@ import click
 import pandas as pd
 from rich.table import Table
 
-from secops.cli.common import JSON_OPTION, config, echo_json, err, out
+from secops.cli.common import CONFIG_OPTION, ES_URL_OPTION, JSON_OPTION, config, echo_json, err, out
 from secops.collect.elasticsearch import Search, iter_es_events
 from secops.elastic import EsSettings, connect
 from secops.errors import CollectError, SinkError
@@ -22,12 +22,6 @@ EXIT_HELP = (
     "Exit codes: 0 ok, 1 cluster unreachable or refused, 78 invalid configuration. "
     "Connection: --es-url, else SECOPS_ES_URL, else `es: {urls: ...}` in secops.yaml; "
     "credentials from SECOPS_ES_API_KEY or SECOPS_ES_USERNAME/SECOPS_ES_PASSWORD or the file."
-)
-
-ES_URL_OPTION = click.option(
-    "--es-url",
-    metavar="URL[,URL...]",
-    help="Elasticsearch URL(s) (else SECOPS_ES_URL, else es.urls in secops.yaml).",
 )
 
 
@@ -64,6 +58,7 @@ def es() -> None:
 @es.command(epilog=EXIT_HELP)
 @ES_URL_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def setup(ctx: click.Context, es_url: str | None, as_json: bool) -> None:
     """Create (or update) the index template, the first index and the write alias. Idempotent."""
@@ -82,6 +77,7 @@ def setup(ctx: click.Context, es_url: str | None, as_json: bool) -> None:
 @es.command(epilog=EXIT_HELP)
 @ES_URL_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def status(ctx: click.Context, es_url: str | None, as_json: bool) -> None:
     """Cluster health, template version, write index and finding counts."""

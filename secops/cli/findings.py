@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -12,39 +11,48 @@ import click
 from rich.panel import Panel
 from rich.table import Table
 
-from secops.cli.common import DATA_DIR_OPTION, JSON_OPTION, config, echo_json, err, out, severity
+from secops.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    ES_URL_OPTION,
+    EXCEPTIONS_OPTION,
+    JSON_OPTION,
+    SINCE,
+    SINCE_OPTION_HELP,
+    TZ_OPTION,
+    YEAR_OPTION,
+    Checked,
+    config,
+    echo_json,
+    err,
+    out,
+    settings,
+    severity,
+)
 from secops.cli.correlate import brief, show_findings
-from secops.cli.es import ES_URL_OPTION, es_settings
+from secops.cli.es import es_settings
+from secops.config import valid_duration
 from secops.correlate.rule import SEVERITIES
 from secops.elastic import connect
-from secops.errors import ConfigError, SinkError
-from secops.judge.exceptions import resolve_exceptions_path
+from secops.errors import SinkError
 from secops.sink import LocalStore
 from secops.sink.elasticsearch import query_findings
 from secops.triage import accept as accept_exception
-from secops.triage import act, find, is_overdue, load_sla, parse_duration, propose, push_update
+from secops.triage import act, find, is_overdue, load_sla, propose, push_update
 from secops.triage.describe import endpoint, history_line
 from secops.triage.propose import Proposal, entities_of_doc
 from secops.triage.remote import partial_doc, remote_sink
 
-EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage."
+EXIT_HELP = (
+    "Exit codes: 0 ok, 1 runtime failure (e.g. unknown finding id), 2 usage, "
+    "78 invalid configuration."
+)
 
 
 @click.group(epilog=EXIT_HELP)
 def findings() -> None:
     """Findings in the local store: list, explain and triage them (ack, assign, resolve,
     false-positive, duplicate, reopen)."""
-
-
-def _since(value: str | None) -> str | None:
-    """'30m' / '24h' / '7d' -> that long ago (the SLA duration syntax); else an ISO time."""
-    if not value:
-        return None
-    try:
-        ago = parse_duration(value)
-    except ConfigError:
-        return value
-    return (datetime.now(UTC) - ago).isoformat().replace("+00:00", "Z")
 
 
 @findings.command("list", epilog=EXIT_HELP)
@@ -57,9 +65,7 @@ def _since(value: str | None) -> str | None:
     type=click.Choice(SEVERITIES),
     help="Only these severities; repeatable.",
 )
-@click.option(
-    "--since", help="Only findings that ended after this (ISO time, or 30m / 24h / 7d ago)."
-)
+@click.option("--since", type=SINCE, help=f"Only findings that ended after {SINCE_OPTION_HELP}.")
 @click.option(
     "--overdue", is_flag=True, help="Only open/acknowledged findings past their response time."
 )
@@ -74,6 +80,7 @@ def _since(value: str | None) -> str | None:
 @ES_URL_OPTION
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def list_findings(
     ctx: click.Context,
@@ -98,7 +105,7 @@ def list_findings(
         include_suppressed=include_cut,
         rule=rule,
         severity=list(severities) or None,
-        since=_since(since),
+        since=since,
         limit=None if overdue else limit,
     )
     if overdue:
@@ -119,9 +126,11 @@ def list_findings(
     help="Also show the evidence events, re-read by event.id from --input (or config inputs).",
 )
 @click.option("--input", "-i", "inputs", multiple=True, help="Logs to find the events in.")
-@click.option("--year", type=int, help="Year for syslog lines without one (as for correlate).")
+@YEAR_OPTION
+@TZ_OPTION
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def show(
     ctx: click.Context,
@@ -129,20 +138,21 @@ def show(
     with_events: bool,
     inputs: tuple[str, ...],
     year: int | None,
+    tz: str | None,
     data_dir: str | None,
     as_json: bool,
 ) -> None:
     """Explain one finding: evidence, topology answers, risk factors, runbook, triage (id or
     unique prefix)."""
-    cfg = config(ctx)
-    doc = find(LocalStore(data_dir or cfg.data_dir), finding_id)
+    cfg = settings(ctx, year=year, tz=tz, data_dir=data_dir)
+    doc = find(LocalStore(cfg.data_dir), finding_id)
     if with_events:
         from secops.triage.evidence import evidence_events
 
         sources = list(inputs) or cfg.inputs
         if not sources:
             raise click.UsageError("--events needs --input (or 'inputs' in secops.yaml)")
-        found = evidence_events(doc, sources, year=year or cfg.year, tz=cfg.tz)
+        found = evidence_events(doc, sources, year=cfg.year, tz=cfg.tz)
         doc["finding"]["evidence"]["events"] = found
     if as_json:
         echo_json(doc)
@@ -245,6 +255,7 @@ def _topology(topo: dict[str, Any]) -> None:
     out().print(table)
 
 
+EXPIRES = Checked("duration", valid_duration, "DURATION")
 ANALYST = click.option(
     "--analyst",
     default=lambda: os.environ.get("SECOPS_ANALYST") or getpass.getuser(),
@@ -277,6 +288,7 @@ def _simple(action: str, doc_help: str) -> click.Command:
     @ANALYST
     @DATA_DIR_OPTION
     @JSON_OPTION
+    @CONFIG_OPTION
     @click.pass_context
     def command(
         ctx: click.Context,
@@ -303,6 +315,7 @@ findings.add_command(_simple("reopen", "Reopen a closed finding."))
 @ANALYST
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def assign(ctx, finding_id, assignee, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
     """Give a finding to ASSIGNEE (keeps its status)."""
@@ -317,6 +330,7 @@ def assign(ctx, finding_id, assignee, note, analyst, data_dir, as_json) -> None:
 @ANALYST
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def duplicate(ctx, finding_id, original, note, analyst, data_dir, as_json) -> None:  # type: ignore[no-untyped-def]
     """Close a finding as a duplicate of another."""
@@ -336,15 +350,18 @@ def duplicate(ctx, finding_id, original, note, analyst, data_dir, as_json) -> No
     help="Edit the proposal: scope keys (source.ip, source.asset, user.name, target.asset, "
     "source.subnet, source.tag, target.tag); repeatable, all must hold.",
 )
-@click.option("--expires", default="90d", show_default=True, help="Expiry, from now (e.g. 30d).")
 @click.option(
-    "--exceptions",
-    type=click.Path(file_okay=False),
-    help="Exceptions folder (default: config 'exceptions', else ./exceptions).",
+    "--expires",
+    type=EXPIRES,
+    default="90d",
+    show_default=True,
+    help="Expiry, from now (e.g. 30d).",
 )
+@EXCEPTIONS_OPTION
 @ANALYST
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def false_positive(  # type: ignore[no-untyped-def]
     ctx, finding_id, note, accept, scopes, expires, exceptions, analyst, data_dir, as_json
@@ -352,24 +369,25 @@ def false_positive(  # type: ignore[no-untyped-def]
     """Close a finding as false positive and propose the narrowest exception for its rule.
 
     Without --accept the proposal is only shown (refusing it is doing nothing); with --accept it
-    is written to the exceptions folder as <id>.yaml, and the next run cuts matching findings
-    with reason exception:<id>. Edit with --scope, or edit the YAML file (review it like a rule).
+    is written to the exceptions folder as <id>.yaml (your data, never the package: --exceptions,
+    SECOPS_EXCEPTIONS, 'exceptions' in secops.yaml, else <data dir>/exceptions), and the next run
+    cuts matching findings with reason exception:<id>. Edit with --scope, or edit the YAML file
+    (review it like a rule).
     """
-    cfg = config(ctx)
-    store = LocalStore(data_dir or cfg.data_dir)
+    cfg = settings(ctx, exceptions=exceptions, data_dir=data_dir)
+    store = LocalStore(cfg.data_dir)
     doc = store.get(finding_id)
     if doc is not None and doc["finding"].get("status") == "false_positive":
         pass  # already marked: only the proposal (e.g. accepting it now)
     else:
         doc = _act(ctx, data_dir, finding_id, "false-positive", analyst=analyst, note=note)
-    proposal = propose(doc, analyst=analyst, reason=note, expires_in=parse_duration(expires))
+    proposal = propose(doc, analyst=analyst, reason=note, expires_in=expires)
     if proposal is not None and scopes:
         proposal = proposal.with_scope(_scope(scopes), entities_of_doc(doc))
     written = None
     if proposal is not None and accept:
-        folder = exceptions or cfg.exceptions or str(resolve_exceptions_path(None) or "exceptions")
-        written = accept_exception(proposal, folder)
-    _proposal_out(doc, proposal, written, as_json)
+        written = accept_exception(proposal, cfg.exceptions_path)
+    _proposal_out(doc, proposal, written, cfg.exceptions_path, as_json)
 
 
 def _scope(items: tuple[str, ...]) -> dict[str, str]:
@@ -382,7 +400,9 @@ def _scope(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _proposal_out(doc: dict, proposal: Proposal | None, written: Any, as_json: bool) -> None:
+def _proposal_out(
+    doc: dict, proposal: Proposal | None, written: Any, folder: Any, as_json: bool
+) -> None:
     import yaml
 
     fi = doc["finding"]
@@ -394,6 +414,7 @@ def _proposal_out(doc: dict, proposal: Proposal | None, written: Any, as_json: b
                 "proposal": proposal.exception.to_dict() if proposal else None,
                 "alternatives": [f"{k}={v}" for k, v in proposal.alternatives] if proposal else [],
                 "written": str(written) if written else None,
+                "exceptions": str(folder),
             }
         )
         return
@@ -411,7 +432,10 @@ def _proposal_out(doc: dict, proposal: Proposal | None, written: Any, as_json: b
             f"accepted: wrote {written}; the next run cuts it as exception:{proposal.exception.id}"
         )
     else:
-        click.echo(f"accept with: secops findings false-positive {fi['id'][:10]} --accept")
+        click.echo(
+            f"accept with: secops findings false-positive {fi['id'][:10]} --accept "
+            f"(writes to {folder})"
+        )
 
 
 COMMANDS = [findings]

@@ -6,11 +6,12 @@ import os
 
 import click
 
-from secops.cli.common import JSON_OPTION, echo_json, err
+from secops.cli.common import JSON_OPTION, URL, Path, echo_json, err, output_option
 from secops.kibana import KibanaTarget, export_ndjson, import_objects
 
 EXIT_HELP = (
-    "Exit codes: 0 ok, 1 Kibana unreachable or the import failed, 78 unreadable objects file. "
+    "Exit codes: 0 ok, 1 Kibana unreachable or the import failed, 2 usage, "
+    "78 unreadable objects file. "
     "Credentials come from SECOPS_KIBANA_API_KEY or SECOPS_KIBANA_USERNAME / "
     "SECOPS_KIBANA_PASSWORD, never from the command line."
 )
@@ -21,7 +22,7 @@ PATTERN_OPTION = click.option(
 FILE_OPTION = click.option(
     "--file",
     "path",
-    type=click.Path(exists=True, dir_okay=False),
+    type=Path(exists=True, dir_okay=False),
     help="Saved objects NDJSON to use instead of the bundled one.",
 )
 
@@ -32,27 +33,23 @@ def kibana() -> None:
 
 
 @kibana.command(epilog=EXIT_HELP)
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="Where to write the NDJSON ('-' for stdout).",
-)
+@output_option("Where to write the NDJSON ('-' for stdout).", default="-", show_default=True)
 @PATTERN_OPTION
 @FILE_OPTION
-def export(out: str, index_pattern: str | None, path: str | None) -> None:
+def export(output: str, index_pattern: str | None, path: str | None) -> None:
     """Write the saved objects (data view, panels, dashboard) as NDJSON for Kibana's import."""
     text = export_ndjson(index_pattern, path)
-    with click.open_file(out, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    if out != "-":
-        err().print(f"{text.count(chr(10))} saved objects written to {out}")
+    try:
+        with click.open_file(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise click.BadParameter(str(exc), param_hint="--output") from None
+    if output != "-":
+        err().print(f"{text.count(chr(10))} saved objects written to {output}")
 
 
 @kibana.command("import", epilog=EXIT_HELP)
-@click.option("--url", required=True, envvar="SECOPS_KIBANA_URL", help="Kibana base URL.")
+@click.option("--url", required=True, type=URL, envvar="SECOPS_KIBANA_URL", help="Kibana base URL.")
 @click.option("--space", help="Kibana space id (default: the default space).")
 @click.option("--verify-certs/--no-verify-certs", default=True, help="Check TLS certificates.")
 @PATTERN_OPTION

@@ -7,6 +7,7 @@ import sys
 import click
 
 from secops import __version__
+from secops.cli.common import CONFIG_HELP, Path
 from secops.errors import SecopsError
 
 EXIT_CODES_HELP = """Exit codes: 0 ok, 1 runtime failure or a failed gate, 2 usage,
@@ -14,11 +15,20 @@ EXIT_CODES_HELP = """Exit codes: 0 ok, 1 runtime failure or a failed gate, 2 usa
 
 
 class SecopsGroup(click.Group):
-    """Turns SecopsError into a one-line message on stderr and its exit code."""
+    """Turns SecopsError into a one-line message on stderr and its exit code, and a usage error
+    into one line and its exit code: 2 for a command line click cannot parse (unknown option,
+    missing argument), 78 for a value the command cannot use (cli.common.BadValue)."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            where = exc.ctx.command_path if exc.ctx else "secops"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"secops: error: {message} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
         except SecopsError as exc:
             if ctx.find_root().params.get("debug"):
                 raise
@@ -35,9 +45,9 @@ class SecopsGroup(click.Group):
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False),
+    type=Path(dir_okay=False),
     envvar="SECOPS_CONFIG",
-    help="Config file (default: ./secops.yaml when present).",
+    help=CONFIG_HELP,
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path as FsPath
 
 import click
 
-from secops.cli.common import DATA_DIR_OPTION, config, err
+from secops.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    TOPOLOGY_OPTION,
+    Path,
+    err,
+    output_option,
+    settings,
+)
 from secops.report import PERIODS, write_report
 from secops.sink import LocalStore
 from secops.topology import load_topology
@@ -18,54 +26,49 @@ EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid configurat
 
 @click.command(epilog=EXIT_HELP)
 @click.option("--period", type=click.Choice(list(PERIODS)), default="day", show_default=True)
-@click.option(
-    "--out",
-    "out_path",
+@output_option(
+    "Report file (report.html, or report.md with --format md).",
     required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Report file (report.html, or report.md with --format md).",
+    type=Path(dir_okay=False, writable=True),
 )
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["html", "md"]),
-    help="Default: from the --out suffix, else html.",
+    help="Default: from the --output suffix, else html.",
 )
-@click.option(
-    "--topology",
-    "-t",
-    type=click.Path(exists=True),
-    help="Topology for the map (default: config 'topology'); without one, no map.",
-)
+@TOPOLOGY_OPTION
 @click.option(
     "--until",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
     help="End of the period (default: now; UTC unless an offset is given).",
 )
 @DATA_DIR_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def report(
     ctx: click.Context,
     period: str,
-    out_path: str,
+    output: str,
     fmt: str | None,
     topology: str | None,
     until: datetime | None,
     data_dir: str | None,
 ) -> None:
     """Counts by severity and rule, raised vs cut with reasons, top targets, open and overdue
-    findings, rule health, response times, findings over time and the topology map."""
+    findings, rule health, response times, findings over time and the topology map (when a
+    topology is given or configured)."""
     from datetime import UTC
 
-    cfg = config(ctx)
-    fmt = fmt or ("md" if Path(out_path).suffix.lower() == ".md" else "html")
-    topo_path = topology or cfg.topology
-    docs = LocalStore(data_dir or cfg.data_dir).query(include_suppressed=True)
+    cfg = settings(ctx, topology=topology, data_dir=data_dir)
+    fmt = fmt or ("md" if FsPath(output).suffix.lower() == ".md" else "html")
+    topo_path = cfg.topology
+    docs = LocalStore(cfg.data_dir).query(include_suppressed=True)
     if until is not None and until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
     data = write_report(
         docs,
-        out_path,
+        output,
         period=period,
         fmt=fmt,
         topology=load_topology(topo_path) if topo_path else None,
@@ -73,7 +76,7 @@ def report(
         now=until,
     )
     err().print(
-        f"wrote {out_path}: {len(data.raised)} raised, {len(data.cut)} cut, "
+        f"wrote {output}: {len(data.raised)} raised, {len(data.cut)} cut, "
         f"{len(data.open)} open, {len(data.overdue)} overdue"
     )
 

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.table import Table
 
-from secops.cli.common import DATA_DIR_OPTION, JSON_OPTION, echo_json, err, out, severity
+from secops.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    JSON_OPTION,
+    RULES_OPTION,
+    TOPOLOGY_OPTION,
+    Path,
+    echo_json,
+    err,
+    out,
+    settings,
+    severity,
+)
 from secops.correlate import load_rules
 from secops.correlate.conditions import DERIVED_FIELDS, KNOWN_FIELDS
-from secops.errors import ContentErrors, SecopsError
+from secops.errors import ContentError, SecopsError
 from secops.examples import run_examples
 from secops.schema import ENRICH_FIELDS, EVENT_FIELDS
 from secops.topology import load_topology
 
 EXIT_HELP = "Exit codes: 0 ok, 1 an example failed, 2 usage, 78 invalid rules."
-PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True))
+#: the old spelling `secops rules validate PATH...`; same as -r PATH (repeatable).
+PATHS = click.argument("paths", nargs=-1, type=Path(exists=True))
 
 
-def _load(paths: tuple[str, ...]):
-    return load_rules(list(paths) or None)
+def _load(ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...] = ()):
+    """PATHS and -r > SECOPS_RULES > secops.yaml 'rules' > the shipped library."""
+    chosen: list[Any] = settings(ctx, rules=paths + rules).rules
+    return load_rules(chosen or None)
 
 
 @click.group(epilog=EXIT_HELP)
@@ -28,10 +45,15 @@ def rules() -> None:
 
 @rules.command("list", epilog=EXIT_HELP)
 @PATHS
+@RULES_OPTION
 @JSON_OPTION
-def list_rules(paths: tuple[str, ...], as_json: bool) -> None:
+@CONFIG_OPTION
+@click.pass_context
+def list_rules(
+    ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...], as_json: bool
+) -> None:
     """List rules (default: the shipped library)."""
-    loaded = _load(paths)
+    loaded = _load(ctx, paths, rules)
     if as_json:
         echo_json([r.to_dict() for r in loaded])
         return
@@ -52,34 +74,49 @@ def list_rules(paths: tuple[str, ...], as_json: bool) -> None:
 
 @rules.command(epilog=EXIT_HELP)
 @PATHS
-def validate(paths: tuple[str, ...]) -> None:
+@RULES_OPTION
+@JSON_OPTION
+@CONFIG_OPTION
+@click.pass_context
+def validate(
+    ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...], as_json: bool
+) -> None:
     """Check rule files; every error is listed with file:line."""
+    from secops.cli.topology import report_invalid
+
+    where = ", ".join(paths + rules) or "the rule library"
     try:
-        loaded = _load(paths)
-    except ContentErrors as exc:
-        for e in exc.errors:
-            click.echo(str(e), err=True)
-        click.echo(f"invalid: {len(exc.errors)} error(s)", err=True)
-        raise SystemExit(78) from None
+        loaded = _load(ctx, paths, rules)
+    except ContentError as exc:
+        report_invalid(exc, where, as_json)
+        raise SystemExit(exc.exit_code) from None
+    if as_json:
+        echo_json({"ok": True, "path": where, "rules": len(loaded), "errors": []})
+        return
     click.echo(f"ok: {len(loaded)} rules")
 
 
 @rules.command(epilog=EXIT_HELP)
 @PATHS
-@click.option(
-    "--topology",
-    "-t",
-    type=click.Path(exists=True),
-    default=None,
-    help="Topology for the examples (default: the shipped example topology).",
-)
+@RULES_OPTION
+@TOPOLOGY_OPTION
 @JSON_OPTION
-def test(paths: tuple[str, ...], topology: str | None, as_json: bool) -> None:
-    """Run every rule's positive and negative examples."""
+@CONFIG_OPTION
+@click.pass_context
+def test(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    rules: tuple[str, ...],
+    topology: str | None,
+    as_json: bool,
+) -> None:
+    """Run every rule's positive and negative examples (against the configured topology,
+    default: the shipped example topology)."""
     from secops.content import repo_path
 
-    topo = load_topology(topology or repo_path("topology", "example"))
-    results = [res for r in _load(paths) for res in run_examples(r, topo)]
+    chosen = settings(ctx, topology=topology).topology
+    topo = load_topology(chosen or repo_path("topology", "example"))
+    results = [res for r in _load(ctx, paths, rules) for res in run_examples(r, topo)]
     failed = [r for r in results if not r.ok]
     if as_json:
         echo_json([r.to_dict() for r in results])
@@ -126,6 +163,7 @@ def fields(as_json: bool) -> None:
 @rules.command(epilog=EXIT_HELP)
 @DATA_DIR_OPTION
 @JSON_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def health(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     """Per-rule health from the analysts' verdicts, noisiest first.
@@ -133,11 +171,10 @@ def health(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     volume (raised), cut, share marked false positive, precision = resolved / (resolved +
     false positive), median time to acknowledge.
     """
-    from secops.cli.common import config
     from secops.sink import LocalStore
     from secops.triage import rule_health
 
-    docs = LocalStore(data_dir or config(ctx).data_dir).query(include_suppressed=True)
+    docs = LocalStore(settings(ctx, data_dir=data_dir).data_dir).query(include_suppressed=True)
     rows = rule_health(docs)
     if as_json:
         echo_json([h.to_dict() for h in rows])
@@ -181,12 +218,12 @@ def _dur(seconds: float | None) -> str:
 
 
 @rules.command("import-sigma", epilog="Exit codes: 0 report written, 2 usage.")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=Path(exists=True))
 @click.option(
     "--overlay",
     "overlays",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=Path(exists=True, dir_okay=False),
     help="A Sigma overlay file to apply (repeatable; overlays under PATHS are found anyway).",
 )
 @JSON_OPTION

@@ -7,16 +7,32 @@ import json
 import os
 import sys
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path as FsPath
 from typing import Any
 
 import click
 
 from secops import validate
-from secops.cli.common import DATA_DIR_OPTION, config, err
-from secops.config import Config
-from secops.correlate.rule import parse_duration
-from secops.errors import ConfigError, SecopsError
+from secops.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    DURATION,
+    ES_URL_OPTION,
+    EXCEPTIONS_OPTION,
+    JSON_OPTION,
+    RULES_OPTION,
+    TOPOLOGY_OPTION,
+    TZ_OPTION,
+    YEAR_OPTION,
+    Path,
+    config,
+    err,
+    output_option,
+    settings,
+)
+from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION
+from secops.config import Config, valid_duration
+from secops.errors import ConfigError
 from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
 from secops.schedule.jsonl import AppendJsonlSink
 from secops.sink import LocalStore
@@ -36,28 +52,30 @@ def _setting(cfg: Config, section: str, key: str, flag: Any, default: Any = None
     return default if value is None else value
 
 
-def _path(cfg: Config, value: Any) -> Path | None:
+def _path(cfg: Config, value: Any) -> FsPath | None:
     if value is None:
         return None
-    path = Path(str(value))
+    path = FsPath(str(value))
     if not path.is_absolute() and cfg.file and not str(value).startswith("."):
-        return Path(cfg.file).resolve().parent / path
+        return FsPath(cfg.file).resolve().parent / path
     return path
 
 
 def _duration_ms(value: Any, name: str) -> int:
     try:
-        return parse_duration(value)
-    except SecopsError:
-        raise ConfigError(f"bad duration for {name}: {value!r} (use e.g. 30s, 10m, 2h)") from None
+        return int(valid_duration(value).total_seconds() * 1000)
+    except ConfigError as exc:
+        raise ConfigError(f"run.{name}: {exc.message}") from None
 
 
-def _log(line: dict[str, Any], log_file: Path | None, human: str) -> None:
+def _log(line: dict[str, Any], log_file: FsPath | None, human: str, as_json: bool = False) -> None:
     text = json.dumps(line, sort_keys=True, default=str)
     if log_file:
         with open(log_file, "a", encoding="utf-8") as out:
             out.write(text + "\n")
-    if sys.stderr.isatty():
+    if as_json:
+        click.echo(text)
+    elif sys.stderr.isatty():
         err().print(human)
     elif not log_file:
         click.echo(text, err=True)
@@ -65,34 +83,39 @@ def _log(line: dict[str, Any], log_file: Path | None, human: str) -> None:
 
 @click.command(epilog=RUN_EXIT_HELP)
 @click.option("--input", "-i", "inputs", multiple=True, help="File or directory to follow.")
-@click.option("--topology", "-t", type=click.Path(exists=True), help="Topology file or dir.")
-@click.option("--rules", "-r", multiple=True, type=click.Path(exists=True), help="Rules.")
+@TOPOLOGY_OPTION
+@RULES_OPTION
+@EXCEPTIONS_OPTION
 @DATA_DIR_OPTION
-@click.option("--state-dir", type=click.Path(file_okay=False), help="Default <data-dir>/state.")
-@click.option("--spool-dir", type=click.Path(file_okay=False), help="Default <data-dir>/spool.")
+@click.option("--state-dir", type=Path(file_okay=False), help="Default <data-dir>/state.")
+@click.option("--spool-dir", type=Path(file_okay=False), help="Default <data-dir>/spool.")
 @click.option(
     "--look-back",
+    type=DURATION,
     help="Re-read at least this much before the checkpoint (default: the longest rule window).",
 )
-@click.option("--max-look-back", help="Never re-read more than this (default 24h).")
-@click.option("--settle", help="Leave the newest events this long to arrive (default 1m).")
+@click.option("--max-look-back", type=DURATION, help="Never re-read more than this (default 24h).")
+@click.option(
+    "--settle", type=DURATION, help="Leave the newest events this long to arrive (default 1m)."
+)
 @click.option(
     "--fail-on", type=SEVERITIES, help="Exit 3 when a finding at or above this is written."
 )
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Append findings (JSON lines)."
-)
+@output_option("Append the finding documents here (JSON lines).", type=Path(dir_okay=False))
 @click.option("--store/--no-store", default=True, show_default=True, help="Local store sink.")
-@click.option("--year", type=int, help="Year for syslog lines that carry none.")
-@click.option("--tz", help="Time zone for syslog lines that carry none (default UTC).")
-@click.option("--dead-letter", type=click.Path(dir_okay=False), help="Unparsable lines go here.")
-@click.option("--log-file", type=click.Path(dir_okay=False), help="Append the JSON log line here.")
+@YEAR_OPTION
+@TZ_OPTION
+@DEAD_OPTION
+@click.option("--log-file", type=Path(dir_okay=False), help="Append the JSON log line here.")
+@ES_URL_OPTION
 @click.option(
     "--es-source",
     metavar="PATTERN",
     help="Also correlate ECS events from these Elasticsearch indices (each run reads its window).",
 )
-@click.option("--es-query", help="With --es-source: KQL-like text or Query DSL JSON.")
+@QUERY_OPTION
+@JSON_OPTION
+@CONFIG_OPTION
 @click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601; replays, tests).")
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be read and the window; change nothing."
@@ -104,26 +127,28 @@ def run(ctx: click.Context, **opts: Any) -> None:
 
     Safe to overlap (a lock) and to kill (the next run re-does the window; ids are stable).
     """
-    cfg = config(ctx).merged(
+    cfg = settings(
+        ctx,
         topology=opts["topology"],
         rules=opts["rules"],
+        exceptions=opts["exceptions"],
         year=opts["year"],
         tz=opts["tz"],
         dead_letter=opts["dead_letter"],
         data_dir=opts["data_dir"],
     )
-    settings, sinks, log_file = _run_settings(cfg, opts)
+    plan, sinks, log_file = _run_settings(cfg, opts)
     try:
-        outcome = run_once(settings, sinks, now=_now(opts["now"]))
+        outcome = run_once(plan, sinks, now=_now(opts["now"]))
     except LockHeld as exc:
         line = {"command": "run", "status": "locked", "exit_code": EXIT_LOCKED, "error": str(exc)}
         _log(line, log_file, f"secops: {exc}")
         sys.exit(EXIT_LOCKED)
-    if settings.dry_run:
+    if plan.dry_run:
         click.echo(json.dumps({"window": outcome.window, "files": outcome.plan}, indent=2))
         return
     line = outcome.log_line()
-    _log(line, log_file, _human(line))
+    _log(line, log_file, _human(line), opts["as_json"])
     if outcome.exit_code:
         sys.exit(outcome.exit_code)
 
@@ -137,7 +162,9 @@ def _now(text: str | None) -> datetime | None:
         raise click.BadParameter(f"not an ISO 8601 time: {text}", param_hint="--now") from None
 
 
-def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[Any], Path | None]:
+def _run_settings(
+    cfg: Config, opts: dict[str, Any]
+) -> tuple[RunSettings, list[Any], FsPath | None]:
     store = LocalStore(cfg.data_dir)
     state_dir = (
         _path(cfg, _setting(cfg, "run", "state_dir", opts["state_dir"])) or store.data_dir / "state"
@@ -166,8 +193,10 @@ def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[
         extra_source=_es_source(
             cfg,
             _setting(cfg, "run", "es_source", opts["es_source"]),
-            _setting(cfg, "run", "es_query", opts["es_query"]),
+            _setting(cfg, "run", "es_query", opts["query"]),
+            opts["es_url"],
         ),
+        exceptions_path=cfg.exceptions_path,
     )
     if settings.fail_on and settings.fail_on not in SEVERITIES.choices:
         raise ConfigError(f"run.fail_on must be one of {', '.join(SEVERITIES.choices)}", cfg.file)
@@ -175,27 +204,27 @@ def _run_settings(cfg: Config, opts: dict[str, Any]) -> tuple[RunSettings, list[
     output = _path(cfg, _setting(cfg, "run", "output", opts["output"]))
     if output:
         sinks.append(AppendJsonlSink(output))
-    es = _es_sink(cfg)
+    es = _es_sink(cfg, opts["es_url"])
     if es is not None:
         sinks.append(es)
     log_file = _path(cfg, _setting(cfg, "run", "log_file", opts["log_file"]))
     return settings, sinks, log_file
 
 
-def _es_source(cfg: Config, pattern: str | None, query: str | None) -> Any:
+def _es_source(cfg: Config, pattern: str | None, query: str | None, url: str | None) -> Any:
     """A window reader over Elasticsearch indices (point in time + search_after), or None."""
     if not pattern:
         if query:
-            raise click.UsageError("--es-query needs --es-source")
+            raise click.UsageError("--query needs --es-source")
         return None
     from secops.collect.elasticsearch import Search, iter_es_events
     from secops.elastic import EsSettings, connect
     from secops.errors import CollectError
     from secops.normalise import ParseReport
 
-    settings = EsSettings.resolve(cfg.es, file=cfg.file)
+    settings = EsSettings.resolve(cfg.es, url=url, file=cfg.file)
     if not settings.configured:
-        raise click.UsageError("--es-source needs a cluster: SECOPS_ES_URL or es.urls")
+        raise click.UsageError("--es-source needs a cluster: --es-url, SECOPS_ES_URL or es.urls")
 
     def read(start: datetime, end: datetime) -> Any:
         search = Search(pattern, since=start.isoformat(), until=end.isoformat(), query=query)
@@ -205,14 +234,14 @@ def _es_source(cfg: Config, pattern: str | None, query: str | None) -> Any:
     return read
 
 
-def _es_sink(cfg: Config) -> Any:
-    """The Elasticsearch sink when a cluster is configured (es.urls or SECOPS_ES_URL)."""
-    if not (cfg.es or os.environ.get("SECOPS_ES_URL")):
+def _es_sink(cfg: Config, url: str | None) -> Any:
+    """The Elasticsearch sink when a cluster is configured (--es-url, SECOPS_ES_URL, es.urls)."""
+    if not (url or cfg.es or os.environ.get("SECOPS_ES_URL")):
         return None
     from secops.elastic import EsSettings
     from secops.sink.elasticsearch import ElasticsearchSink
 
-    settings = EsSettings.resolve(cfg.es, file=cfg.file)
+    settings = EsSettings.resolve(cfg.es, url=url, file=cfg.file)
     return ElasticsearchSink(settings) if settings.configured else None
 
 
@@ -263,13 +292,14 @@ def _human(line: dict[str, Any]) -> str:
     type=float,
     help="Close a TCP peer silent mid-frame or idle this long (default 60).",
 )
-@click.option("--year", type=int, help="Year for RFC 3164 messages (default: inferred).")
-@click.option("--tz", help="Time zone for RFC 3164 messages (default UTC).")
+@YEAR_OPTION
+@TZ_OPTION
 @click.option(
     "--log-file",
     type=click.Path(dir_okay=False),
     help="Append JSON stats lines here (SIGHUP reopens).",
 )
+@CONFIG_OPTION
 @click.pass_context
 def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
     """The collector daemon: syslog over UDP, TCP and TLS into the spool, in micro-batches.

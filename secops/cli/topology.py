@@ -10,20 +10,37 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from secops.cli.common import DATA_DIR_OPTION
+from secops.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    JSON_OPTION,
+    PORT,
+    SINCE,
+    SINCE_OPTION_HELP,
+    TOPOLOGY_OPTION,
+    Path,
+    output_option,
+    settings,
+)
 from secops.errors import ContentErrors, SecopsError
 from secops.topology import Topology, load_topology
 
-TOPOLOGY_OPTION = click.option(
-    "--topology",
-    "topology_path",
-    required=True,
-    envvar="SECOPS_TOPOLOGY",
-    type=click.Path(exists=True),
-    help="Topology YAML file or directory (env SECOPS_TOPOLOGY).",
-)
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 EXIT_HELP = "Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 invalid topology."
+#: the old spelling `secops topology validate PATH`; same as -t PATH.
+PATH_ARGUMENT = click.argument("path", required=False, type=Path(exists=True))
+
+
+def _topology_path(ctx: click.Context, flag: str | None, positional: str | None = None) -> str:
+    """-t (or the positional PATH) > SECOPS_TOPOLOGY > secops.yaml 'topology'; else usage."""
+    if flag and positional and flag != positional:
+        raise click.UsageError("give the topology once: -t/--topology PATH")
+    chosen = settings(ctx, topology=flag or positional).topology
+    if not chosen:
+        raise click.UsageError(
+            "no topology: give -t/--topology PATH (or SECOPS_TOPOLOGY, or 'topology' in "
+            "secops.yaml)"
+        )
+    return chosen
 
 
 def _out() -> Console:
@@ -40,28 +57,54 @@ def topology() -> None:
 
 
 @topology.command(epilog=EXIT_HELP)
-@click.argument("path", type=click.Path())
-def validate(path: str) -> None:
+@PATH_ARGUMENT
+@TOPOLOGY_OPTION
+@JSON_OPTION
+@CONFIG_OPTION
+@click.pass_context
+def validate(ctx: click.Context, path: str | None, topology: str | None, as_json: bool) -> None:
     """Check a topology file or directory; list every error with file:line."""
+    chosen = _topology_path(ctx, topology, path)
     try:
-        topo = load_topology(path)
-    except ContentErrors as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"invalid: {len(exc.errors)} error(s) in {path}", err=True)
-        sys.exit(exc.exit_code)
+        topo = load_topology(chosen)
     except SecopsError as exc:
-        click.echo(str(exc), err=True)
+        report_invalid(exc, chosen, as_json)
         sys.exit(exc.exit_code)
+    if as_json:
+        _json({"ok": True, "path": chosen, "summary": topo.summary(), "errors": []})
+        return
     click.echo(f"ok: {topo.summary()}")
 
 
+def report_invalid(exc: SecopsError, where: str, as_json: bool) -> None:
+    """Every error of a failed load, one per line (or as JSON on stdout)."""
+    errors = exc.errors if isinstance(exc, ContentErrors) else [exc]
+    if as_json:
+        rows = [
+            {
+                "file": e.location.file,
+                "line": e.location.line,
+                "column": e.location.column,
+                "message": e.message,
+            }
+            for e in errors
+        ]
+        _json({"ok": False, "path": where, "errors": rows})
+        return
+    for error in errors:
+        click.echo(str(error), err=True)
+    click.echo(f"invalid: {len(errors)} error(s) in {where}", err=True)
+
+
 @topology.command(epilog=EXIT_HELP)
-@click.argument("path", type=click.Path())
+@PATH_ARGUMENT
+@TOPOLOGY_OPTION
 @JSON_OPTION
-def show(path: str, as_json: bool) -> None:
+@CONFIG_OPTION
+@click.pass_context
+def show(ctx: click.Context, path: str | None, topology: str | None, as_json: bool) -> None:
     """Show zones, assets, policies and change windows."""
-    topo = load_topology(path)
+    topo = load_topology(_topology_path(ctx, topology, path))
     if as_json:
         _json(topo.to_dict())
         return
@@ -122,14 +165,23 @@ def _windows(topo: Topology) -> Table:
 @click.argument("src")
 @click.argument("dst")
 @TOPOLOGY_OPTION
-@click.option("--port", type=click.IntRange(0, 65535), help="Destination port.")
+@click.option("--port", type=PORT, help="Destination port.")
 @click.option("--transport", default="tcp", show_default=True, type=click.Choice(["tcp", "udp"]))
 @JSON_OPTION
+@CONFIG_OPTION
+@click.pass_context
 def path(
-    src: str, dst: str, topology_path: str, port: int | None, transport: str, as_json: bool
+    ctx: click.Context,
+    src: str,
+    dst: str,
+    topology: str | None,
+    port: int | None,
+    transport: str,
+    as_json: bool,
 ) -> None:
     """Can SRC reach DST (asset names, host names or IPs)? Direct policy and pivot path."""
-    report = load_topology(topology_path).explain_path(src, dst, port, transport)
+    topo = load_topology(_topology_path(ctx, topology))
+    report = topo.explain_path(src, dst, port, transport)
     if as_json:
         _json(report)
         return
@@ -155,9 +207,11 @@ def _verdict(answer: dict[str, Any]) -> str:
 @click.argument("asset")
 @TOPOLOGY_OPTION
 @JSON_OPTION
-def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
+@CONFIG_OPTION
+@click.pass_context
+def blast_radius(ctx: click.Context, asset: str, topology: str | None, as_json: bool) -> None:
     """Assets an attacker holding ASSET could reach, most critical first."""
-    topo = load_topology(topology_path)
+    topo = load_topology(_topology_path(ctx, topology))
     if topo.asset(asset) is None:
         raise click.BadParameter(f"{asset!r} is not a known asset", param_hint="ASSET")
     rows = topo.blast_radius(asset)
@@ -172,12 +226,10 @@ def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
 
 @topology.command("map", epilog=EXIT_HELP)
 @TOPOLOGY_OPTION
-@click.option(
-    "--out",
-    "out_path",
+@output_option(
+    "Where to write the map: .svg, .png or .html (self-contained).",
     required=True,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Where to write the map: .svg, .png or .html (self-contained).",
+    type=Path(dir_okay=False, writable=True),
 )
 @click.option(
     "--findings/--no-findings",
@@ -185,7 +237,9 @@ def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
     default=False,
     help="Colour assets by their worst open finding and draw attack paths (local store).",
 )
-@click.option("--since", help="With --findings: findings that ended after this (24h, 7d, ISO).")
+@click.option(
+    "--since", type=SINCE, help=f"With --findings: findings that ended after {SINCE_OPTION_HELP}."
+)
 @click.option(
     "--max-per-zone",
     type=click.IntRange(1, 200),
@@ -194,38 +248,37 @@ def blast_radius(asset: str, topology_path: str, as_json: bool) -> None:
     help="Assets drawn per zone; the rest collapse into '+N more'.",
 )
 @DATA_DIR_OPTION
+@CONFIG_OPTION
 @click.pass_context
 def draw_map(
     ctx: click.Context,
-    topology_path: str,
-    out_path: str,
+    topology: str | None,
+    output: str,
     with_findings: bool,
     since: str | None,
     max_per_zone: int,
     data_dir: str | None,
 ) -> None:
     """Draw zones, assets, allowed paths and (with --findings) the attacks on them."""
-    from pathlib import Path
+    from pathlib import Path as FsPath
 
-    from secops.cli.common import config
-    from secops.cli.findings import _since
     from secops.sink import LocalStore
     from secops.topology.map import render
     from secops.triage.describe import is_open, outside_period
 
-    fmt = Path(out_path).suffix.lower().lstrip(".")
+    fmt = FsPath(output).suffix.lower().lstrip(".")
     if fmt not in ("svg", "png", "html"):
-        raise click.BadParameter("write .svg, .png or .html", param_hint="--out")
-    topo = load_topology(topology_path)
+        raise click.BadParameter("write .svg, .png or .html", param_hint="--output")
+    topo = load_topology(_topology_path(ctx, topology))
     docs: list[dict[str, Any]] = []
     note = None
     if with_findings:
-        store = LocalStore(data_dir or config(ctx).data_dir)
-        docs = store.query(since=_since(since))
-        note = outside_period(store.query(), _since(since))
-    Path(out_path).write_bytes(render(topo, docs, fmt, max_per_zone=max_per_zone))
+        store = LocalStore(settings(ctx, data_dir=data_dir).data_dir)
+        docs = store.query(since=since)
+        note = outside_period(store.query(), since)
+    FsPath(output).write_bytes(render(topo, docs, fmt, max_per_zone=max_per_zone))
     shown = sum(is_open(d) for d in docs)
-    click.echo(f"wrote {out_path} ({topo.summary()}; {shown} open findings)", err=True)
+    click.echo(f"wrote {output} ({topo.summary()}; {shown} open findings)", err=True)
     if note:
         click.echo(f"note: {note}", err=True)
 

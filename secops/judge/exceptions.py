@@ -245,11 +245,7 @@ def entities_of(ctx: Any, topology: Any) -> Entities:
     )
 
 
-DEFAULT_DIR = "exceptions"
-
-
 def resolve_exceptions_path(path: str | Path | None) -> Path | None:
-    """The given folder, else ./exceptions when present, else none."""
-    if path is not None:
-        return Path(path)
-    return Path(DEFAULT_DIR) if Path(DEFAULT_DIR).is_dir() else None
+    """The given folder, else none. Never the working directory or the package tree: the CLI
+    passes the user's folder (secops.config.Config.exceptions_path, under the data dir)."""
+    return Path(path) if path is not None else None

@@ -17,6 +17,7 @@ from secops.correlate import Rule, load_rules
 from secops.correlate.resume import changed_since, longest_window, resume_point
 from secops.correlate.windows import to_millis
 from secops.errors import SinkError
+from secops.judge.exceptions import FindingException, load_exceptions
 from secops.normalise import load_parsers
 from secops.normalise.batch import Registry
 from secops.pipeline import HEAVY_COLUMNS, detect, rule_columns
@@ -42,6 +43,7 @@ class RunSettings:
     inputs: list[str] = field(default_factory=list)
     rules_paths: list[str | Path] | None = None
     topology_path: str | None = None
+    exceptions_path: str | Path | None = None  # accepted analyst exceptions (folder)
     look_back_ms: int = 0  # at least the longest rule window (taken when larger)
     max_look_back_ms: int = 86_400_000  # bound on how far an open episode pulls a run back
     settle_ms: int = 60_000
@@ -91,6 +93,7 @@ class Content:
     rules: list[Rule]
     topology: Topology
     registry: Registry
+    exceptions: tuple[FindingException, ...] = ()
 
 
 def load_content(settings: RunSettings) -> Content:
@@ -98,6 +101,7 @@ def load_content(settings: RunSettings) -> Content:
         load_rules(settings.rules_paths),
         load_topology(settings.topology_path),
         Registry(load_parsers()),
+        tuple(load_exceptions(settings.exceptions_path)),
     )
 
 
@@ -166,7 +170,7 @@ def _run(s: RunSettings, sinks: list[Any], now: datetime, content: Content | Non
         columns=[c for c in HEAVY_COLUMNS if c in events.columns and c not in keep]
     )
     clock.lap("read")
-    detected = detect(events, rules, topology)
+    detected = detect(events, rules, topology, exceptions=list(content.exceptions), now=now)
     findings = changed_since(detected, rules, state.checkpoint_ms)
     out.left_out = left(late_findings(detected, findings, ingested.late_ids))
     out.counts |= left_counts(out.left_out)

@@ -36,7 +36,16 @@ def test_validate_invalid_lists_every_error(write):
 
 
 def test_validate_missing_path(tmp_path):
+    """A path on the command line that does not exist is a usage error (as for every -t)."""
     result = run("validate", str(tmp_path / "nope"))
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_validate_missing_path_from_the_environment(tmp_path, monkeypatch):
+    """... and one named by SECOPS_TOPOLOGY is invalid configuration."""
+    monkeypatch.setenv("SECOPS_TOPOLOGY", str(tmp_path / "nope"))
+    result = run("validate")
     assert result.exit_code == 78 and "no such file or directory" in result.stderr
 
 
@@ -72,7 +81,9 @@ def test_path():
 
 def test_path_usage_errors():
     assert run("path", "a", "b").exit_code == 2  # --topology missing
-    assert run("path", "a", "b", "--topology", str(EXAMPLE), "--port", "99999").exit_code == 2
+    # a value the command cannot use is invalid configuration (78), named in one line
+    bad_port = run("path", "a", "b", "--topology", str(EXAMPLE), "--port", "99999")
+    assert bad_port.exit_code == 78 and "--port" in bad_port.stderr
 
 
 def test_blast_radius():

@@ -90,5 +90,5 @@ def test_missing_folder_is_no_exceptions(tmp_path: Path) -> None:
 
 
 def test_shipped_example_is_valid() -> None:
-    (example,) = load_exceptions(REPO / "exceptions")
+    (example,) = load_exceptions(REPO / "examples" / "exceptions")
     assert example.id == "fp-ssh-brute-force-backup01"
