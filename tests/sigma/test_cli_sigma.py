@@ -9,33 +9,11 @@ from click.testing import CliRunner
 
 from secops.cli.main import cli
 from tests.helpers import REPO
-from tests.sigma.conftest import SIGMA, needs_data
+from tests.sigma.conftest import CHOSEN, SIGMA, needs_data
 
 
 def invoke(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-#: the SigmaHQ rules this suite was written against (../shared/data/sigma-rules/PROVENANCE.md);
-#: the folder now holds the whole repository, so the test picks them out
-CHOSEN = [
-    "rules/linux/builtin/sshd/lnx_sshd_susp_ssh.yml",
-    "rules/linux/builtin/lnx_privileged_user_creation.yml",
-    "rules/linux/builtin/lnx_shell_susp_log_entries.yml",
-    "rules/network/firewall/net_firewall_cleartext_protocols.yml",
-    "rules/network/zeek/zeek_smb_converted_win_susp_psexec.yml",
-    "rules/windows/builtin/security/win_security_admin_share_access.yml",
-    "rules/windows/builtin/security/win_security_smb_file_creation_admin_shares.yml",
-    "rules/windows/builtin/security/win_security_svcctl_remote_service.yml",
-    "rules/windows/builtin/security/win_security_susp_logon_explicit_credentials.yml",
-    "rules/windows/builtin/security/account_management/win_security_susp_failed_logon_source.yml",
-    "unsupported/linux/lnx_auth_susp_failed_logons_single_source.yml",
-    "unsupported/network/net_firewall_susp_network_scan_by_ip.yml",
-    "unsupported/network/net_firewall_susp_network_scan_by_port.yml",
-    "unsupported/windows/win_security_susp_failed_logons_single_source.yml",
-    "unsupported/windows/win_remote_schtask.yml",
-    "deprecated/other/generic_brute_force.yml",
-]
 
 
 @needs_data
