@@ -28,6 +28,7 @@ __all__ = [
     "ParseReport",
     "ParserDef",
     "PatternDef",
+    "dead_letter_line",
     "default_parsers_dir",
     "iter_events",
     "load_parsers",
@@ -97,10 +98,17 @@ def record_batch(
         return
     with open(dead_letter, "a", encoding="utf-8") as out:
         for rec in result.dead.itertuples(index=False):
-            out.write(
-                json.dumps(
-                    {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+            out.write(dead_letter_line(rec.file, int(rec.line), rec.reason, rec.raw))
+
+
+#: characters JSON leaves raw that line-oriented readers (str.splitlines, editors) take for a
+#: line break: escaped, so one dead letter is one line for every reader
+_LINE_BREAKS = str.maketrans(
+    {c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+)
+
+
+def dead_letter_line(file: str, line: int, reason: str, raw: str) -> str:
+    """One dead-letter record as a JSON line: {"file", "line", "reason", "raw"}."""
+    doc = {"file": file, "line": line, "reason": reason, "raw": raw}
+    return json.dumps(doc, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"

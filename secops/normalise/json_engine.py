@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,8 @@ from secops.schema import EVENT_FIELDS, flatten
 CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
 _ECS_HINTS = ("@timestamp", "ecs", "event")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Part:
@@ -228,9 +231,23 @@ def _all_templates(parser: ParserDef) -> list[Any]:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except (ValueError, RecursionError):
         return None
+    if _SURROGATE_ESCAPE.search(text):  # "\ud800" alone decodes to a str Arrow cannot hold
+        return _without_surrogates(doc)
+    return doc
+
+
+def _without_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate (keys too) replaced by U+FFFD, as bad bytes are."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _kind(doc: Any) -> str:

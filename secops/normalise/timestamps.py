@@ -16,6 +16,9 @@ from secops.schema import TIMESTAMP, in_ns_range
 
 _ISO = r"^\d{4}-\d\d-\d\d[T ]"
 _ISO_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+#: a time without zone is digits only: anything else after it ("+000") reads to pandas as a
+#: zone, and one such text among naive ones failed the whole batch ("Mixed timezones")
+_ISO_NAIVE = r"^\d{4}-\d\d-\d\d[T ]\d\d(?::\d\d(?::\d\d(?:\.\d+)?)?)?$"
 _BSD_YEAR = r"^[A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d$"
 _BSD = r"^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d:\d\d$"
 _APACHE = r"^\d{1,2}/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$"
@@ -40,7 +43,8 @@ def _parse_all(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> p
     iso = _mask(clean, _ISO)
     with_zone = iso & _mask(clean, _ISO_OFFSET)
     out[with_zone] = _to_utc(s[with_zone], "ISO8601")
-    out[iso & ~with_zone] = _localize(_to_naive(s[iso & ~with_zone], "ISO8601"), tz)
+    naive = iso & ~with_zone & _mask(clean, _ISO_NAIVE)
+    out[naive] = _localize(_to_naive(s[naive], "ISO8601"), tz)
     bsd_year = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD_YEAR)
     out[bsd_year] = _localize(
         _to_naive(s[bsd_year].str.replace(r"\.\d+$", "", regex=True), "%b %d %Y %H:%M:%S"), tz

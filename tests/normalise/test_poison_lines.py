@@ -1,0 +1,78 @@
+"""The inputs the fuzzer (test_fuzz.py) found that stopped a run or broke the accounting, each
+pinned here with what should happen instead."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from secops.normalise.timestamps import parse_timestamps
+from tests.normalise.conftest import RUN_DATE
+
+SSH = "Nov 20 10:00:00 h sshd[1]: Failed password for root from 192.0.2.10 port {port} ssh2"
+EVE = {
+    "timestamp": "2026-11-20T10:00:00.000000+0000",
+    "event_type": "alert",
+    "src_ip": "203.0.113.9",
+    "src_port": 4000,
+    "dest_ip": "10.10.0.11",
+    "dest_port": 22,
+    "proto": "TCP",
+    "alert": {"signature": "ET SCAN", "signature_id": 1, "severity": 2},
+}
+
+
+def test_a_lone_surrogate_escape_in_json_is_replaced_not_a_crash(run_lines) -> None:
+    """`"\\ud800"` is valid JSON text that Arrow's reader refuses and json.loads decodes to a
+    str no Arrow array can hold (UnicodeEncodeError stopped the batch)."""
+    ecs = '{"@timestamp":"2026-11-20T10:00:00Z","event":{"action":"x"},"user":{"name":"a\\ud800"}}'
+    keyed = '{"@timestamp":"2026-11-20T10:00:00Z","event":{"action":"x"},"\\udc00":"1"}'
+    events, report = run_lines([ecs, keyed])
+    assert (report.parsed, report.dead_lettered) == (2, 0)
+    assert events["user.name"].iloc[0] == "a\ufffd"
+
+
+def test_an_iso_time_with_a_broken_offset_beside_naive_ones_is_dead_lettered(
+    run_lines, tmp_path: Path
+) -> None:
+    """ "+000" (three digits) is no offset to the format check, but pandas read it as one, and
+    one zoned text among naive ones failed the batch ("Mixed timezones detected")."""
+    broken = {**EVE, "timestamp": "2026-11-20T02:16:28.361489+000 "}
+    naive = {**EVE, "timestamp": "2019-01-02T06:00:44.732569"}
+    dead = tmp_path / "dead.jsonl"
+    events, report = run_lines([json.dumps(naive), json.dumps(broken)], dead_letter=dead)
+    assert list(events["@timestamp"]) == [pd.Timestamp("2019-01-02T06:00:44.732569Z")]
+    letter = json.loads(dead.read_text())
+    assert (letter["line"], letter["reason"]) == (2, "missing or invalid timestamp")
+
+
+def test_naive_iso_times_parse_alone_and_junk_after_them_is_invalid() -> None:
+    text = pa.array(["2026-11-20T10:00:00", "2026-11-20 10:00", "2026-11-20T10:00:00+000"])
+    got = parse_timestamps(text, year=None, tz="UTC", now=RUN_DATE)
+    assert list(got[:2]) == [pd.Timestamp("2026-11-20T10:00:00Z")] * 2
+    assert pd.isna(got[2])
+
+
+def test_ports_outside_0_to_65535_are_no_port_and_the_event_stays(run_lines) -> None:
+    """Fuzzed ports -1, -22, 65536 and 1700000000 came out as source.port."""
+    eve = [json.dumps({**EVE, "src_port": p, "dest_port": p}) for p in (-1, 65536, 1e30)]
+    lines = [SSH.format(port=p) for p in (65536, 1700000000, 0, 65535)] + eve
+    events, report = run_lines(lines, year=2026)
+    assert report.parsed == 7
+    assert events["source.port"].tolist()[:4] == [pd.NA, pd.NA, 0, 65535]
+    assert events["source.port"].iloc[4:].isna().all()
+    assert events["destination.port"].iloc[4:].isna().all()
+
+
+def test_a_dead_letter_is_one_line_whatever_line_breaks_its_raw_text_holds(
+    run_lines, tmp_path: Path
+) -> None:
+    """U+2028, U+2029 and NEL are left raw by json.dumps; str.splitlines cut the record."""
+    dead = tmp_path / "dead.jsonl"
+    lines = ["junk \u2028 more", "junk \u2029 more", "junk \x85 more", "junk \x0c more"]
+    run_lines(lines, dead_letter=dead)
+    records = dead.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(r)["raw"] for r in records] == lines
