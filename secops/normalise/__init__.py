@@ -6,6 +6,7 @@ Public surface: `iter_events`, `load_parsers`, `ParseReport`, `ParserDef`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,13 +103,12 @@ def record_batch(
 
 
 #: characters JSON leaves raw that line-oriented readers (str.splitlines, editors) take for a
-#: line break: escaped, so one dead letter is one line for every reader
-_LINE_BREAKS = str.maketrans(
-    {c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
-)
+#: line break (the control characters json.dumps escapes itself)
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def dead_letter_line(file: str, line: int, reason: str, raw: str) -> str:
     """One dead-letter record as a JSON line: {"file", "line", "reason", "raw"}."""
     doc = {"file": file, "line": line, "reason": reason, "raw": raw}
-    return json.dumps(doc, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+    text = json.dumps(doc, ensure_ascii=False)
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

@@ -45,7 +45,7 @@ SERIAL_RUNS: dict[str, dict[str, Any]] = {
         "batch_lines": 997,
     },
 }
-PARALLEL = "parallel reader, 256 KiB chunks, 2 workers"
+PARALLEL = "parallel reader, 1 MiB chunks, 2 workers"
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def test_the_parallel_reader_accounts_for_every_line_as_the_serial_one(
         workers=2,
         opts=opts,
         dead_letter=dead,
-        chunk_bytes=256 << 10,
+        chunk_bytes=1 << 20,
     )
     events = pd.concat([frame for frame, _ in chunks], ignore_index=True)
     check_accounting(path, events, report, dead)
