@@ -212,13 +212,13 @@ def _split(data: bytes) -> list[str]:
 def _json_array(first: bytes, stream: BinaryIO) -> tuple[bytes, list[str] | None]:
     """(bytes read, one compact JSON text per element) or (bytes read, None) if not an array."""
     data = first + _safe_read_all(stream, MAX_JSON_ARRAY_BYTES)
-    try:
+    try:  # "[[[[..." deeper than Python's recursion limit: lines after all, not a crash
         doc = json.loads(data.decode("utf-8", errors="replace"))
-    except ValueError:
+        if not isinstance(doc, list):
+            return data, None
+        return data, [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in doc]
+    except (ValueError, RecursionError):
         return data, None
-    if not isinstance(doc, list):
-        return data, None
-    return data, [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in doc]
 
 
 def _safe_read_all(stream: BinaryIO, limit: int) -> bytes:

@@ -208,6 +208,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
         pc.is_valid(parser),
         pc.equal(fmt, "syslog"),
         pc.equal(fmt, "bad_json"),
+        pc.equal(fmt, "json_too_deep"),
         pc.equal(fmt, "json_unknown"),
         pc.equal(fmt, "unknown"),
     ]
@@ -218,6 +219,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
             "missing or invalid timestamp",
             "line too long",
             "invalid JSON",
+            f"JSON nested deeper than {json_engine.MAX_DEPTH} levels",
             "unrecognised JSON object",
             "unrecognised format",
         )
@@ -230,6 +232,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
         lit[2],
         lit[3],
         lit[4],
+        lit[5],
         text("no parser for format ", fmt),
     ]
     struct = pa.StructArray.from_arrays(

@@ -25,9 +25,13 @@ from secops.schema import EVENT_FIELDS, flatten
 
 CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
+#: objects and arrays nested deeper are invalid JSON here (real events nest under 10)
+MAX_DEPTH = 256
 _ECS_HINTS = ("@timestamp", "ecs", "event")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class _Part:
@@ -113,8 +117,9 @@ class JsonRows:
     Lines are decoded in chunks so that one bad line only sends its own chunk to json.loads.
     """
 
-    def __init__(self, parts: list[_Part]) -> None:
+    def __init__(self, parts: list[_Part], too_deep: pa.Array | None = None) -> None:
         self._parts = parts
+        self._too_deep = too_deep  # lines decoded as {} because they nest too deep
 
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
@@ -123,7 +128,10 @@ class JsonRows:
         return _concat([p.get(path) for p in self._parts])
 
     def kinds(self) -> pa.Array:
-        return _concat([p.kinds() for p in self._parts])
+        kinds = _concat([p.kinds() for p in self._parts])
+        if self._too_deep is None:
+            return kinds
+        return pc.if_else(self._too_deep, "json_too_deep", kinds)
 
     def field_names(self, positions: pa.Array | None = None) -> list[str]:
         """Every dotted path; with `positions`, those of the chunks holding these lines."""
@@ -144,10 +152,37 @@ def _concat(arrays: list[pa.Array]) -> pa.Array:
 
 def decode(lines: pa.Array, tz: str = "UTC", chunk: int = CHUNK_LINES) -> JsonRows:
     """Decode JSON lines, Arrow-first (see module doc)."""
+    too_deep = _too_deep(lines)
+    if too_deep is not None:
+        lines = pc.if_else(too_deep, "{}", lines)
     parts: list[_Part] = []
     for start in range(0, len(lines), chunk):
         parts.extend(_decode_piece(lines.slice(start, chunk), tz))
-    return JsonRows(parts)
+    return JsonRows(parts, too_deep)
+
+
+def _too_deep(lines: pa.Array) -> pa.Array | None:
+    """Lines whose objects and arrays nest deeper than MAX_DEPTH (None when no line does).
+
+    Decided on the text, the same whichever decoder reads the line's chunk: Arrow reads any
+    depth, while json.loads and the recursive steps after it stop at Python's stack limit."""
+    brackets = pc.add(pc.count_substring(lines, "["), pc.count_substring(lines, "{"))
+    candidates = pc.greater(brackets, MAX_DEPTH)
+    if not pc.any(candidates).as_py():
+        return None
+    rows = pc.indices_nonzero(candidates).to_numpy()
+    deep = np.zeros(len(lines), dtype=bool)
+    deep[rows] = [_depth(lines[int(i)].as_py()) > MAX_DEPTH for i in rows]
+    return pa.array(deep)
+
+
+def _depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest (brackets in strings do not count)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _decode_piece(piece: pa.Array, tz: str) -> list[_Part]:

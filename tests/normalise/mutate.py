@@ -159,6 +159,20 @@ def _sample(lines: list[str], n: int) -> list[str]:
     return lines[::step]
 
 
+def lines_of(data: bytes) -> list[str]:
+    """The collector's contract, computed independently: LF ends a line (a CR before it is
+    dropped), bytes decode as UTF-8 with U+FFFD for invalid bytes and for NUL."""
+    parts = data.split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()
+    return [
+        (p[:-1] if p.endswith(b"\r") else p)
+        .decode("utf-8", errors="replace")
+        .replace("\x00", "\ufffd")
+        for p in parts
+    ]
+
+
 # -- byte-level mutations -------------------------------------------------------------------
 
 
@@ -332,12 +346,21 @@ def json_breakage(data: bytes, rng: random.Random) -> bytes:
     return data.replace(b":", b"", 1)
 
 
+def deep_nesting(data: bytes, rng: random.Random) -> bytes:
+    """Brackets nested past any sane depth (Python's recursion limit is 1,000)."""
+    n = rng.choice((200, 256, 257, 999, 1_001, 5_000))
+    opener, closer = rng.choice(((b"[", b"]"), (b'{"a":', b"}")))
+    nested = opener * n + b"1" + closer * rng.choice((n, 0, n - 1))
+    i = data.find(b":") + 1 if rng.random() < 0.7 else rng.choice((0, len(data)))
+    return data[:i] + nested + (b"," if i and data[i : i + 1] != b"}" else b"") + data[i:]
+
+
 def json_values(data: bytes, rng: random.Random) -> bytes:
     """A decodable JSON object with odd values: times and ports of other types, arrays, huge
     and negative numbers, fields removed or nested where a scalar was."""
     try:
         doc = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return json_breakage(data, rng)
     if not isinstance(doc, dict):
         return data
@@ -345,7 +368,7 @@ def json_values(data: bytes, rng: random.Random) -> bytes:
         _mutate_doc(doc, rng)
     try:
         return json.dumps(doc, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
-    except ValueError:  # 10**400 and friends still dump; NaN does not happen
+    except (ValueError, RecursionError):  # 10**400 and friends still dump
         return data
 
 
@@ -419,6 +442,7 @@ MUTATIONS: tuple[tuple[Mutation, int], ...] = (
     (odd_header, 4),
     (odd_timestamp, 16),
     (json_breakage, 4),
+    (deep_nesting, 1),
     (json_values, 14),
 )
 _FUNCS = [m for m, _ in MUTATIONS]

@@ -26,7 +26,7 @@ from secops.normalise.batch import Options
 from secops.normalise.detect import MAX_LINE_BYTES
 from secops.parallel import read_parallel
 from secops.schema import EVENT_COLUMNS, dtype
-from tests.normalise.mutate import mutate, seed_lines
+from tests.normalise.mutate import lines_of, mutate, seed_lines
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 LINES = int(os.environ.get("SECOPS_FUZZ_LINES", "200000"))
@@ -71,26 +71,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     return Corpus(files)
 
 
-def lines_read(data: bytes) -> list[str]:
-    """The collector's contract, computed independently: LF ends a line (a CR before it is
-    dropped), bytes decode as UTF-8 with U+FFFD for invalid bytes and for NUL."""
-    parts = data.split(b"\n")
-    if parts[-1] == b"":
-        parts.pop()
-    return [
-        (p[:-1] if p.endswith(b"\r") else p)
-        .decode("utf-8", errors="replace")
-        .replace("\x00", "\ufffd")
-        for p in parts
-    ]
-
-
 def check_accounting(
     path: Path, events: pd.DataFrame, report: ParseReport, dead_letter: Path
 ) -> dict[str, int]:
     """Every line read is an event, a dead letter or blank, exactly once; returns the counts
     of dead-letter reasons."""
-    expected = lines_read(path.read_bytes())
+    expected = lines_of(path.read_bytes())
     assert report.lines_read == len(expected)
     assert report.parsed + report.dead_lettered + report.blank == report.lines_read
     assert len(events) == report.parsed

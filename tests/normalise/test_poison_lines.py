@@ -88,3 +88,31 @@ def test_windows_events_keep_only_their_own_fields_beside_other_json(run_lines) 
     assert report.parsed == 101
     extra = sorted(c for c in events.columns if c.startswith("winlog.event_data."))
     assert extra == [f"winlog.event_data.{k}" for k in sorted(win)]
+
+
+def test_a_file_starting_with_thousands_of_brackets_is_read_as_lines(run_lines) -> None:
+    """The JSON-array check of the collector ran json.loads on "[[[[..." (fuzz seed 3: a
+    mutated first line): RecursionError stopped the run before any line was read."""
+    events, report = run_lines(["[" * 4000 + " x", SSH.format(port=22)], year=2026)
+    assert (report.lines_read, report.parsed, report.dead_lettered) == (2, 1, 1)
+
+
+def test_json_nested_too_deep_is_dead_lettered_alike_whichever_decoder_reads_it(
+    run_lines, tmp_path: Path
+) -> None:
+    """Arrow read a list 1,200 deep and json.dumps of its first element overflowed the stack;
+    json.loads (the fallback for a chunk with a bad line) refused it: the same line gave a
+    crash or a dead letter depending on its neighbours."""
+    head = '{"@timestamp":"2026-11-20T10:00:00Z","event":{"action":"x"},"deep":'
+    deep = [
+        head + o * n + "1" + c * n + "}"
+        for o, c in (("[", "]"), ('{"a":', "}"))
+        for n in (257, 1200)
+    ]
+    fine = head + "[" * 250 + "1" + "]" * 250 + "}"
+    for neighbour in ([], ['{"broken"}']):
+        dead = tmp_path / f"dead-{len(neighbour)}.jsonl"
+        events, report = run_lines([*deep, fine, *neighbour], dead_letter=dead)
+        assert report.parsed == 1
+        reasons = [json.loads(x)["reason"] for x in dead.read_text().splitlines()]
+        assert reasons[:4] == ["JSON nested deeper than 256 levels"] * 4
