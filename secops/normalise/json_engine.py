@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
 #: objects and arrays nested deeper are invalid JSON here (real events nest under 10)
 MAX_DEPTH = 256
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _ECS_HINTS = ("@timestamp", "ecs", "event")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -56,21 +58,23 @@ class _Part:
     def kinds(self) -> pa.Array:
         """'eve', 'winlog', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
         if self._table is None:
-            return pa.array([_kind(d) for d in self._docs or []], pa.string())
+            docs = zip(self._docs or [], self._flatten(), strict=True)
+            return pa.array([_kind(d, flat) for d, flat in docs], pa.string())
         ecs = pa.repeat(pa.scalar(False), len(self))
         for name in self.field_names():
             if name in _ECS_HINTS or name.startswith(("event.", "ecs.")):
-                ecs = pc.or_(ecs, pc.is_valid(self.get(name)))
-        eve = pc.is_valid(self.get("event_type"))
-        win = pc.and_(
-            pc.is_valid(self.get("EventID")),
-            pc.or_(pc.is_valid(self.get("Channel")), pc.is_valid(self.get("SourceName"))),
-        )
+                ecs = pc.or_(ecs, self._has(name))
+        eve = self._has("event_type")
+        win = pc.and_(self._has("EventID"), pc.or_(self._has("Channel"), self._has("SourceName")))
         struct = pa.StructArray.from_arrays([eve, win, ecs], ["eve", "winlog", "ecs"])
         lits = [
             pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "winlog", "ecs", "json_unknown")
         ]
         return pc.case_when(struct, *lits)
+
+    def _has(self, path: str) -> pa.Array:
+        """Whether the line holds a value at `path` (null and "" are none, as in `_kind`)."""
+        return pc.fill_null(pc.not_equal(self.get(path), ""), False)
 
     def field_names(self) -> list[str]:
         if self._table is not None:
@@ -244,7 +248,7 @@ def apply_json(
         cols[name] = pc.take(rows_json.get(path), positions)
     if parser.keep_json:  # every field of its lines as `<keep_json><name>` (Windows event data)
         for name in rows_json.field_names(positions):
-            values = pc.take(rows_json.get(name), positions)
+            values = _nonempty(pc.take(rows_json.get(name), positions))
             if values.null_count < len(values):  # a field only other lines hold is no column
                 cols[parser.keep_json + name] = values
     for path in _when_paths(parser):
@@ -309,14 +313,20 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
-def _kind(doc: Any) -> str:
+def _kind(doc: Any, flat: dict[str, Any]) -> str:
+    """As `_Part.kinds` decides on Arrow columns: by fields that hold a value (`"EventID": []`
+    or `null` is no EventID), `flat` being the doc's fields by dotted path."""
     if not isinstance(doc, dict):
         return "bad_json" if doc is None else "json_unknown"
-    if "event_type" in doc:
+
+    def has(path: str) -> bool:
+        return _as_text(flat.get(path)) is not None
+
+    if has("event_type"):
         return "eve"
-    if "EventID" in doc and ("Channel" in doc or "SourceName" in doc):
+    if has("EventID") and (has("Channel") or has("SourceName")):
         return "winlog"
-    if "@timestamp" in doc or "ecs" in doc or "event" in doc or "event.action" in doc:
+    if any(has(k) for k in flat if k in _ECS_HINTS or k.startswith(("event.", "ecs."))):
         return "ecs"
     return "json_unknown"
 
@@ -328,6 +338,21 @@ def _as_text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) or (
+        isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX
+    ):
+        return _double_text(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def _double_text(value: float) -> str:
+    """A number as Arrow writes a double (22.0 -> "22", 1e15 -> "1e+15"; Arrow reads an
+    integer beyond int64 as a double too), so that a line reads alike whichever decoder its
+    chunk takes (json.loads gave port "22.0", no port, where Arrow gave 22)."""
+    try:
+        number = float(value)
+    except OverflowError:  # 10**400
+        number = math.inf if value > 0 else -math.inf
+    return str(pa.scalar(number, pa.float64()).cast(pa.string()).as_py())

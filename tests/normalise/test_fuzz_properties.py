@@ -4,6 +4,8 @@ not at all; RFC 5424 structured data of any content leaves the message intact.""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -221,3 +223,57 @@ def test_the_random_source_of_the_mutations_is_seeded() -> None:
     line = golden_lines("sshd")[0]
     first = [mutate(line, random.Random(7)) for _ in range(3)]
     assert first == [mutate(line, random.Random(7)) for _ in range(3)]
+
+
+ECS = {"@timestamp": "2026-11-20T10:00:00Z", "event": {"action": "x"}, "source": {"port": 22}}
+EVE = {
+    "timestamp": "2026-11-20T10:00:00.000000+0000",
+    "event_type": "alert",
+    "src_ip": "203.0.113.9",
+    "src_port": 4000,
+    "dest_port": 22,
+    "alert": {"signature": "ET SCAN", "signature_id": 1, "severity": 2},
+}
+WIN = {"EventID": 4625, "Channel": "Security", "@timestamp": "2026-11-20T10:00:00Z", "IpPort": 5}
+_odd_values = st.one_of(
+    st.sampled_from([12345, 22.0, -1, 1e30, 2**63, 2**64 + 1, 10**400, "22", " 22 ", [22, 23]]),
+    st.sampled_from([[], {}, {"a": 1}, True, None, "", "1e3", "2326-11-20T04:51:54Z"]),
+    st.floats(allow_nan=False),
+    st.integers(),
+    st.text(max_size=8),
+)
+_paths = st.sampled_from(
+    [
+        (ECS, ("@timestamp",)),
+        (ECS, ("source", "port")),
+        (ECS, ("event", "action")),
+        (EVE, ("timestamp",)),
+        (EVE, ("src_port",)),
+        (EVE, ("alert", "severity")),
+        (EVE, ("alert", "signature_id")),
+        (WIN, ("IpPort",)),
+        (WIN, ("EventID",)),
+    ]
+)
+
+
+@settings(max_examples=int(os.environ.get("SECOPS_FUZZ_EXAMPLES", "60")), deadline=None)
+@given(where=_paths, value=_odd_values)
+def test_a_json_line_reads_alike_whichever_decoder_reads_its_chunk(where, value) -> None:
+    """Arrow reads a chunk of JSON lines at once; one bad line sends the chunk to json.loads.
+    The same line must give the same event (or dead letter) either way: 22.0 was port 22 by
+    Arrow and no port by json.loads, 2**63 was 9.223372036854776e+18 and 9223372036854775808."""
+    base, path = where
+    doc = json.loads(json.dumps(base))
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    line = json.dumps(doc)
+    alone, beside_a_bad_one = normalise([line]), normalise([line, '{"broken"}'])
+    assert len(beside_a_bad_one.dead) == len(alone.dead) + 1
+    assert alone.dead["reason"].tolist() == beside_a_bad_one.dead["reason"].tolist()[:-1]
+    columns = [c for c in alone.events.columns if c != "event.id"]
+    pd.testing.assert_frame_equal(
+        alone.events[columns], beside_a_bad_one.events.reindex(columns=columns)
+    )

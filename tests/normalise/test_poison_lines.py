@@ -116,3 +116,22 @@ def test_json_nested_too_deep_is_dead_lettered_alike_whichever_decoder_reads_it(
         assert report.parsed == 1
         reasons = [json.loads(x)["reason"] for x in dead.read_text().splitlines()]
         assert reasons[:4] == ["JSON nested deeper than 256 levels"] * 4
+
+
+def test_a_json_line_reads_alike_beside_a_bad_line(run_lines) -> None:
+    """A bad line sends its chunk from Arrow to json.loads; these lines read otherwise there:
+    port 22.0 (Arrow: 22, json.loads: no port), signature id 2**63 (9.223372036854776e+18 /
+    9223372036854775808), `"EventID": []` and `"EventID": ""` (ECS event / Windows event)."""
+    win = {"EventID": 4625, "Channel": "Security", "@timestamp": "2026-11-20T10:00:00Z"}
+    lines = [
+        json.dumps({**EVE, "src_port": 22.0}),
+        json.dumps({**EVE, "alert": {**EVE["alert"], "signature_id": 2**63}}),
+        json.dumps({**win, "EventID": []}),
+        json.dumps({**win, "EventID": ""}),
+    ]
+    alone, _ = run_lines(lines)
+    beside, _ = run_lines([*lines, '{"broken"}'])
+    columns = ["source.port", "rule.id", "event.dataset", "event.action"]
+    pd.testing.assert_frame_equal(alone[columns], beside[columns])
+    assert alone["source.port"].iloc[0] == 22
+    assert alone["event.dataset"].tolist()[2:] == ["ecs", "ecs"]
