@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def _open(path: str) -> Iterator[BinaryIO]:
         raise CollectError(f"cannot read input: {exc.strerror}", file=path) from exc
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
     try:
-        if buffered.peek(2)[:2] == GZIP_MAGIC:
+        if _is_gzip(buffered):
             with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
                 yield unzipped  # type: ignore[misc]
         else:
@@ -81,6 +82,23 @@ def _open(path: str) -> Iterator[BinaryIO]:
     finally:
         if path != STDIN:
             raw.close()
+
+
+def _is_gzip(stream: io.BufferedReader) -> bool:
+    """Starts with the gzip magic bytes and, when it can be rewound, decompresses: a file that
+    only starts like gzip (corrupt, or text that happens to) is read as text, so that its
+    lines are counted and dead-lettered instead of lost without a word."""
+    if stream.peek(2)[:2] != GZIP_MAGIC:
+        return False
+    if not stream.seekable():
+        return True
+    try:
+        gzip.GzipFile(fileobj=stream, mode="rb").read(1)
+        return True
+    except (OSError, EOFError, zlib.error):
+        return False
+    finally:
+        stream.seek(0)
 
 
 def _batches(path: str, stream: BinaryIO, batch_lines: int) -> Iterator[LineBatch]:

@@ -161,15 +161,14 @@ def _sample(lines: list[str], n: int) -> list[str]:
 
 def lines_of(data: bytes) -> list[str]:
     """The collector's contract, computed independently: LF ends a line (a CR before it is
-    dropped), bytes decode as UTF-8 with U+FFFD for invalid bytes and for NUL."""
+    dropped; a last line without LF keeps its CR), bytes decode as UTF-8 with U+FFFD for
+    invalid bytes and for NUL."""
     parts = data.split(b"\n")
-    if parts[-1] == b"":
-        parts.pop()
+    last = parts.pop()
+    ended = [p[:-1] if p.endswith(b"\r") else p for p in parts]
     return [
-        (p[:-1] if p.endswith(b"\r") else p)
-        .decode("utf-8", errors="replace")
-        .replace("\x00", "\ufffd")
-        for p in parts
+        p.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        for p in (ended + [last] if last else ended)
     ]
 
 
