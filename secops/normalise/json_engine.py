@@ -22,7 +22,7 @@ import pyarrow.json as pj
 
 from secops.normalise.definitions import ParserDef
 from secops.normalise.regex_engine import ROW
-from secops.schema import EVENT_FIELDS, flatten
+from secops.schema import EVENT_FIELDS
 
 CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
@@ -111,7 +111,7 @@ class _Part:
 
     def _flatten(self) -> list[dict[str, Any]]:
         if self._flat is None:
-            self._flat = [flatten(d) if isinstance(d, dict) else {} for d in self._docs or []]
+            self._flat = [_flatten(d) if isinstance(d, dict) else {} for d in self._docs or []]
         return self._flat
 
 
@@ -206,9 +206,7 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
     data = "\n".join(lines.to_pylist()).encode("utf-8", errors="replace") + b"\n"
     options = pj.ReadOptions(block_size=max(1 << 20, len(data) + 1))
     try:
-        table = pj.read_json(io.BytesIO(data), read_options=options)
-        while any(pa.types.is_struct(f.type) for f in table.schema):
-            table = table.flatten()
+        table = _nested_first(pj.read_json(io.BytesIO(data), read_options=options))
         table = table.combine_chunks()
         for col in table.columns:
             if not pa.types.is_primitive(col.type) and not pa.types.is_string(col.type):
@@ -220,6 +218,51 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
     if tz != "UTC" and any(pa.types.is_timestamp(f.type) for f in table.schema):
         return None  # Arrow dropped the zone of naive times; let json.loads keep the text
     return table
+
+
+def _nested_first(table: pa.Table) -> pa.Table:
+    """Structs flattened to dotted columns, the more nested first: where a dotted key and
+    nested objects name the same path ({"source": {"port": 1}, "source.port": 2}) the nested
+    value wins, whatever the order of the keys (as `_flatten` does for json.loads)."""
+    columns = [(name, 0, col) for name, col in zip(table.column_names, table.columns, strict=True)]
+    while any(pa.types.is_struct(col.type) for _, _, col in columns):
+        flat: list[tuple[str, int, pa.ChunkedArray]] = []
+        for name, depth, col in columns:
+            if not pa.types.is_struct(col.type):
+                flat.append((name, depth, col))
+                continue
+            children = col.flatten()
+            fields = [col.type.field(i).name for i in range(col.type.num_fields)]
+            flat.extend(
+                (f"{name}.{f}", depth + 1, c) for f, c in zip(fields, children, strict=True)
+            )
+        columns = flat
+    columns.sort(key=lambda c: -c[1])  # stable: key order within one depth
+    return pa.table([c for _, _, c in columns], names=[n for n, _, _ in columns])
+
+
+def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
+    """A decoded object's fields by dotted path. A path named twice (a dotted key beside
+    nested objects) takes the first value in `_nested_first` order (more nested first) that
+    Arrow would not hold as null, as `pc.coalesce` over those columns does."""
+    found: dict[str, list[tuple[int, Any]]] = {}
+    stack: list[tuple[str, int, dict[str, Any]]] = [("", 0, doc)]
+    while stack:
+        prefix, depth, node = stack.pop()
+        for key, value in node.items():
+            if isinstance(value, dict):
+                stack.append((f"{prefix}{key}.", depth + 1, value))
+            else:
+                found.setdefault(f"{prefix}{key}", []).append((depth, value))
+    return {name: _coalesce(values) for name, values in found.items()}
+
+
+def _coalesce(values: list[tuple[int, Any]]) -> Any:
+    if len(values) == 1:
+        return values[0][1]
+    ordered = [v for _, v in sorted(values, key=lambda dv: -dv[0])]
+    held = [v for v in ordered if v is not None and (not isinstance(v, list) or _as_text(v))]
+    return held[0] if held else ordered[0]
 
 
 def _scalar_text(col: pa.Array) -> pa.Array:

@@ -135,3 +135,18 @@ def test_a_json_line_reads_alike_beside_a_bad_line(run_lines) -> None:
     pd.testing.assert_frame_equal(alone[columns], beside[columns])
     assert alone["source.port"].iloc[0] == 22
     assert alone["event.dataset"].tolist()[2:] == ["ecs", "ecs"]
+
+
+def test_a_nested_field_wins_over_the_same_dotted_key_in_either_decoder(run_lines) -> None:
+    """{"source": {"port": 1}, "source.port": 2}: Arrow took the first column, json.loads the
+    last key, so the port depended on the key order and on the line's neighbours."""
+    head = '{"@timestamp":"2026-11-20T10:00:00Z","event":{"action":"x"},'
+    lines = [
+        head + '"source":{"port":1},"source.port":2}',
+        head + '"source.port":2,"source":{"port":1}}',
+        head + '"event.action":"y"}',
+    ]
+    for neighbours in ([], ['{"broken"}']):
+        events, _ = run_lines([*lines, *neighbours])
+        assert events["source.port"].tolist()[:2] == [1, 1]
+        assert events["event.action"].tolist()[2] == "x"
