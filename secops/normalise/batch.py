@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secops.collect import LineBatch
-from secops.normalise import json_engine
+from secops.normalise import json_engine, json_python
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
 from secops.normalise.events import EventIds, LineHashes
@@ -219,7 +219,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
             "missing or invalid timestamp",
             "line too long",
             "invalid JSON",
-            f"JSON nested deeper than {json_engine.MAX_DEPTH} levels",
+            f"JSON nested deeper than {json_python.MAX_DEPTH} levels",
             "unrecognised JSON object",
             "unrecognised format",
         )

@@ -9,9 +9,6 @@ tells the good lines from the bad. Field mapping and pattern selection are colum
 from __future__ import annotations
 
 import io
-import json
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,20 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from secops.normalise import json_python
 from secops.normalise.definitions import ParserDef
 from secops.normalise.regex_engine import ROW
 from secops.schema import EVENT_FIELDS
 
 CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
-#: objects and arrays nested deeper are invalid JSON here (real events nest under 10)
-MAX_DEPTH = 256
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_ECS_HINTS = ("@timestamp", "ecs", "event")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class _Part:
@@ -59,10 +49,10 @@ class _Part:
         """'eve', 'winlog', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
         if self._table is None:
             docs = zip(self._docs or [], self._flatten(), strict=True)
-            return pa.array([_kind(d, flat) for d, flat in docs], pa.string())
+            return pa.array([json_python.kind(d, flat) for d, flat in docs], pa.string())
         ecs = pa.repeat(pa.scalar(False), len(self))
         for name in self.field_names():
-            if name in _ECS_HINTS or name.startswith(("event.", "ecs.")):
+            if name in json_python.ECS_HINTS or name.startswith(("event.", "ecs.")):
                 ecs = pc.or_(ecs, self._has(name))
         eve = self._has("event_type")
         win = pc.and_(self._has("EventID"), pc.or_(self._has("Channel"), self._has("SourceName")))
@@ -73,7 +63,8 @@ class _Part:
         return pc.case_when(struct, *lits)
 
     def _has(self, path: str) -> pa.Array:
-        """Whether the line holds a value at `path` (null and "" are none, as in `_kind`)."""
+        """Whether the line holds a value at `path` (null and "" are none, as in
+        `json_python.kind`)."""
         return pc.fill_null(pc.not_equal(self.get(path), ""), False)
 
     def field_names(self) -> list[str]:
@@ -96,7 +87,7 @@ class _Part:
         values = self._by_path().get(path)
         if values is None:
             return pa.nulls(len(self), pa.string())
-        return pa.array([_as_text(v) for v in values], pa.string())
+        return pa.array([json_python.as_text(v) for v in values], pa.string())
 
     def _by_path(self) -> dict[str, list[Any]]:
         """Values by dotted path, built in one pass: asking every path of lines with many
@@ -111,7 +102,9 @@ class _Part:
 
     def _flatten(self) -> list[dict[str, Any]]:
         if self._flat is None:
-            self._flat = [_flatten(d) if isinstance(d, dict) else {} for d in self._docs or []]
+            self._flat = [
+                json_python.flatten(d) if isinstance(d, dict) else {} for d in self._docs or []
+            ]
         return self._flat
 
 
@@ -156,7 +149,7 @@ def _concat(arrays: list[pa.Array]) -> pa.Array:
 
 def decode(lines: pa.Array, tz: str = "UTC", chunk: int = CHUNK_LINES) -> JsonRows:
     """Decode JSON lines, Arrow-first (see module doc)."""
-    too_deep = _too_deep(lines)
+    too_deep = json_python.too_deep(lines)
     if too_deep is not None:
         lines = pc.if_else(too_deep, "{}", lines)
     parts: list[_Part] = []
@@ -165,37 +158,13 @@ def decode(lines: pa.Array, tz: str = "UTC", chunk: int = CHUNK_LINES) -> JsonRo
     return JsonRows(parts, too_deep)
 
 
-def _too_deep(lines: pa.Array) -> pa.Array | None:
-    """Lines whose objects and arrays nest deeper than MAX_DEPTH (None when no line does).
-
-    Decided on the text, the same whichever decoder reads the line's chunk: Arrow reads any
-    depth, while json.loads and the recursive steps after it stop at Python's stack limit."""
-    brackets = pc.add(pc.count_substring(lines, "["), pc.count_substring(lines, "{"))
-    candidates = pc.greater(brackets, MAX_DEPTH)
-    if not pc.any(candidates).as_py():
-        return None
-    rows = pc.indices_nonzero(candidates).to_numpy()
-    deep = np.zeros(len(lines), dtype=bool)
-    deep[rows] = [_depth(lines[int(i)].as_py()) > MAX_DEPTH for i in rows]
-    return pa.array(deep)
-
-
-def _depth(text: str) -> int:
-    """How deep the brackets of a JSON text nest (brackets in strings do not count)."""
-    depth = deepest = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
 def _decode_piece(piece: pa.Array, tz: str) -> list[_Part]:
     """Arrow on the whole piece; if that fails, halve it until pieces are small, then json.loads."""
     table = _read_arrow(piece, tz)
     if table is not None:
         return [_Part(table, None)]
     if len(piece) <= MIN_ARROW_LINES:
-        return [_Part(None, [_loads(s) for s in piece.to_pylist()])]
+        return [_Part(None, [json_python.loads(s) for s in piece.to_pylist()])]
     half = len(piece) // 2
     return _decode_piece(piece.slice(0, half), tz) + _decode_piece(piece.slice(half), tz)
 
@@ -223,7 +192,7 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
 def _nested_first(table: pa.Table) -> pa.Table:
     """Structs flattened to dotted columns, the more nested first: where a dotted key and
     nested objects name the same path ({"source": {"port": 1}, "source.port": 2}) the nested
-    value wins, whatever the order of the keys (as `_flatten` does for json.loads)."""
+    value wins, whatever the order of the keys (as `json_python.flatten` does for json.loads)."""
     columns = [(name, 0, col) for name, col in zip(table.column_names, table.columns, strict=True)]
     while any(pa.types.is_struct(col.type) for _, _, col in columns):
         flat: list[tuple[str, int, pa.ChunkedArray]] = []
@@ -241,34 +210,10 @@ def _nested_first(table: pa.Table) -> pa.Table:
     return pa.table([c for _, _, c in columns], names=[n for n, _, _ in columns])
 
 
-def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
-    """A decoded object's fields by dotted path. A path named twice (a dotted key beside
-    nested objects) takes the first value in `_nested_first` order (more nested first) that
-    Arrow would not hold as null, as `pc.coalesce` over those columns does."""
-    found: dict[str, list[tuple[int, Any]]] = {}
-    stack: list[tuple[str, int, dict[str, Any]]] = [("", 0, doc)]
-    while stack:
-        prefix, depth, node = stack.pop()
-        for key, value in node.items():
-            if isinstance(value, dict):
-                stack.append((f"{prefix}{key}.", depth + 1, value))
-            else:
-                found.setdefault(f"{prefix}{key}", []).append((depth, value))
-    return {name: _coalesce(values) for name, values in found.items()}
-
-
-def _coalesce(values: list[tuple[int, Any]]) -> Any:
-    if len(values) == 1:
-        return values[0][1]
-    ordered = [v for _, v in sorted(values, key=lambda dv: -dv[0])]
-    held = [v for v in ordered if v is not None and (not isinstance(v, list) or _as_text(v))]
-    return held[0] if held else ordered[0]
-
-
 def _scalar_text(col: pa.Array) -> pa.Array:
     """Arrow column -> strings; lists give their first element, timestamps ISO text in UTC."""
     if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-        return pa.array([_as_text(v) for v in col.to_pylist()], pa.string())
+        return pa.array([json_python.as_text(v) for v in col.to_pylist()], pa.string())
     if pa.types.is_timestamp(col.type):
         text = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
         return pc.binary_join_element_wise(text, "Z", "")
@@ -333,69 +278,3 @@ def _when_paths(parser: ParserDef) -> list[str]:
 
 def _all_templates(parser: ParserDef) -> list[Any]:
     return [*parser.fields.values(), *(t for p in parser.patterns for t in p.fields.values())]
-
-
-def _loads(text: str) -> Any:
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if _SURROGATE_ESCAPE.search(text):  # "\ud800" alone decodes to a str Arrow cannot hold
-        return _without_surrogates(doc)
-    return doc
-
-
-def _without_surrogates(value: Any) -> Any:
-    """`value` with every lone surrogate (keys too) replaced by U+FFFD, as bad bytes are."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
-    return value
-
-
-def _kind(doc: Any, flat: dict[str, Any]) -> str:
-    """As `_Part.kinds` decides on Arrow columns: by fields that hold a value (`"EventID": []`
-    or `null` is no EventID), `flat` being the doc's fields by dotted path."""
-    if not isinstance(doc, dict):
-        return "bad_json" if doc is None else "json_unknown"
-
-    def has(path: str) -> bool:
-        return _as_text(flat.get(path)) is not None
-
-    if has("event_type"):
-        return "eve"
-    if has("EventID") and (has("Channel") or has("SourceName")):
-        return "winlog"
-    if any(has(k) for k in flat if k in _ECS_HINTS or k.startswith(("event.", "ecs."))):
-        return "ecs"
-    return "json_unknown"
-
-
-def _as_text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) or (
-        isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX
-    ):
-        return _double_text(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def _double_text(value: float) -> str:
-    """A number as Arrow writes a double (22.0 -> "22", 1e15 -> "1e+15"; Arrow reads an
-    integer beyond int64 as a double too), so that a line reads alike whichever decoder its
-    chunk takes (json.loads gave port "22.0", no port, where Arrow gave 22)."""
-    try:
-        number = float(value)
-    except OverflowError:  # 10**400
-        number = math.inf if value > 0 else -math.inf
-    return str(pa.scalar(number, pa.float64()).cast(pa.string()).as_py())
