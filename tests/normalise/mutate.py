@@ -15,8 +15,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+from tests.helpers import REPO, SHARED_DATA
 
 #: shared data files, relative to SHARED_DATA; absent ones are skipped (listed in `missing`)
 SHARED_FILES = (
@@ -145,12 +144,17 @@ def seed_lines() -> tuple[list[str], list[str]]:
         path = SHARED_DATA / rel
         if not path.exists():
             missing.append(str(path))
-        elif path.suffix == ".json":
-            docs = json.loads(path.read_text(encoding="utf-8"))
-            lines.extend(_sample([json.dumps(d) for d in docs], 400))
         else:
-            lines.extend(_sample(path.read_text(encoding="utf-8").splitlines(), 400))
+            lines.extend(shared_lines(path))
     return [x for x in lines if x.strip()], missing
+
+
+def shared_lines(path: Path) -> list[str]:
+    """About 400 lines of a shared data file (a JSON array: its elements, one per line)."""
+    if path.suffix == ".json":
+        docs = json.loads(path.read_text(encoding="utf-8"))
+        return _sample([json.dumps(d) for d in docs], 400)
+    return _sample(path.read_text(encoding="utf-8").splitlines(), 400)
 
 
 def _sample(lines: list[str], n: int) -> list[str]:

@@ -26,7 +26,8 @@ from secops.normalise.batch import Options
 from secops.normalise.detect import MAX_LINE_BYTES
 from secops.parallel import read_parallel
 from secops.schema import EVENT_COLUMNS, dtype
-from tests.normalise.mutate import lines_of, mutate, seed_lines
+from tests.helpers import shared
+from tests.normalise.mutate import SHARED_FILES, lines_of, mutate, seed_lines, shared_lines
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 LINES = int(os.environ.get("SECOPS_FUZZ_LINES", "200000"))
@@ -55,9 +56,7 @@ class Corpus:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    seeds, missing = seed_lines()
-    if missing:  # the fuzz still runs on the golden and sample lines
-        print(f"shared data absent, fuzzing without it: {missing}")
+    seeds, _ = seed_lines()  # without the shared data: the golden and sample lines only
     rng = random.Random(SEED)
     folder = tmp_path_factory.mktemp("fuzz")
     names = [*SERIAL_RUNS, PARALLEL]
@@ -151,3 +150,12 @@ def test_the_parallel_reader_accounts_for_every_line_as_the_serial_one(
     }
     assert dead.read_text(encoding="utf-8") == serial_dead.read_text(encoding="utf-8")
     assert sorted(events["event.id"]) == sorted(want["event.id"])
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_the_shared_data_seeds_the_fuzz(name: str) -> None:
+    """Loghub OpenSSH/Linux and the Suricata alerts are in the corpus (skipped, with the path,
+    when ../shared/data is absent: the fuzz then runs on the golden and sample lines)."""
+    lines = shared_lines(shared(*name.split("/")))
+    seeds, missing = seed_lines()
+    assert lines and set(lines) <= set(seeds) and not missing
