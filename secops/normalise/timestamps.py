@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,7 +85,10 @@ def _to_naive(s: pd.Series, fmt: str) -> pd.Series:
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
     if naive.empty:
         return pd.Series([], dtype="datetime64[ns, UTC]")
-    local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    # a time the clocks go back over (02:30 twice) is its first occurrence, as Python's fold=0
+    # (it was NaT: an hour of every host's lines dead-lettered each autumn)
+    first = np.ones(len(naive), dtype=bool)
+    local = naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
     return local.dt.tz_convert("UTC")
 
 

@@ -150,3 +150,18 @@ def test_a_nested_field_wins_over_the_same_dotted_key_in_either_decoder(run_line
         events, _ = run_lines([*lines, *neighbours])
         assert events["source.port"].tolist()[:2] == [1, 1]
         assert events["event.action"].tolist()[2] == "x"
+
+
+def test_a_local_time_the_clocks_go_back_over_is_its_first_occurrence(run_lines) -> None:
+    """`Oct 25 02:30:00` in Europe/Berlin (fuzzed BSD time) happens twice in 2026: it was
+    dead-lettered as an invalid time, an hour of every host's lines each autumn."""
+    lines = [
+        SSH.format(port=22).replace("Nov 20 10:00:00", t)
+        for t in ("Oct 25 02:30:00", "Oct 25 03:30:00")
+    ]
+    events, report = run_lines(lines, year=2026, tz="Europe/Berlin")
+    assert report.dead_lettered == 0
+    assert list(events["@timestamp"]) == [
+        pd.Timestamp("2026-10-25T00:30:00Z"),  # still summer time (+02:00)
+        pd.Timestamp("2026-10-25T02:30:00Z"),
+    ]
