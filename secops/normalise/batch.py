@@ -198,6 +198,14 @@ def _dead_letters(
     return dead, int(blank.sum())
 
 
+def _short(values: pa.Array, most: int = 64) -> pa.Array:
+    """At most `most` characters, "..." after a cut: a reason names a program, it does not
+    repeat the line (a fuzzed tag of 60,000 "{" made a 60 KB reason)."""
+    cut = pc.utf8_slice_codeunits(values, 0, most)
+    longer = pc.greater(pc.utf8_length(values), most)
+    return pc.if_else(longer, pc.binary_join_element_wise(cut, "...", ""), values)
+
+
 def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Array) -> pa.Array:
     def text(prefix: str, values: pa.Array) -> pa.Array:
         return pc.binary_join_element_wise(prefix, pc.fill_null(values, "?"), "")
@@ -228,7 +236,7 @@ def _reasons(fmt: pa.Array, program: pa.Array, parser: pa.Array, bad_ts: pa.Arra
         lit[0],
         lit[1],
         text("no pattern matched in parser ", parser),
-        text("no parser for program ", program),
+        text("no parser for program ", _short(program)),
         lit[2],
         lit[3],
         lit[4],

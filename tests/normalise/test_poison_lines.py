@@ -165,3 +165,11 @@ def test_a_local_time_the_clocks_go_back_over_is_its_first_occurrence(run_lines)
         pd.Timestamp("2026-10-25T00:30:00Z"),  # still summer time (+02:00)
         pd.Timestamp("2026-10-25T02:30:00Z"),
     ]
+
+
+def test_a_reason_names_a_long_program_in_64_characters(run_lines, tmp_path: Path) -> None:
+    """A fuzzed syslog tag of 60,000 "{" came back whole in "no parser for program ..."."""
+    dead = tmp_path / "dead.jsonl"
+    run_lines(["Nov 20 10:00:00 h " + "{" * 60_000 + "[1]: x"], dead_letter=dead)
+    reason = json.loads(dead.read_text())["reason"]
+    assert reason == "no parser for program " + "{" * 64 + "..."
