@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def _open(path: str) -> Iterator[BinaryIO]:
         raise CollectError(f"cannot read input: {exc.strerror}", file=path) from exc
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
     try:
-        if buffered.peek(2)[:2] == GZIP_MAGIC:
+        if _is_gzip(buffered):
             with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
                 yield unzipped  # type: ignore[misc]
         else:
@@ -84,6 +85,23 @@ def _open(path: str) -> Iterator[BinaryIO]:
     finally:
         if path != STDIN:
             raw.close()
+
+
+def _is_gzip(stream: io.BufferedReader) -> bool:
+    """Starts with the gzip magic bytes and, when it can be rewound, decompresses: a file that
+    only starts like gzip (corrupt, or text that happens to) is read as text, so that its
+    lines are counted and dead-lettered instead of lost without a word."""
+    if stream.peek(2)[:2] != GZIP_MAGIC:
+        return False
+    if not stream.seekable():
+        return True
+    try:
+        gzip.GzipFile(fileobj=stream, mode="rb").read(1)
+        return True
+    except (OSError, EOFError, zlib.error):
+        return False
+    finally:
+        stream.seek(0)
 
 
 def _batches(path: str, stream: BinaryIO, batch_lines: int) -> Iterator[LineBatch]:
@@ -233,13 +251,13 @@ def _split(data: bytes) -> list[str]:
 def _json_array(first: bytes, stream: BinaryIO) -> tuple[bytes, list[str] | None]:
     """(bytes read, one compact JSON text per element) or (bytes read, None) if not an array."""
     data = first + _safe_read_all(stream, MAX_JSON_ARRAY_BYTES)
-    try:
+    try:  # "[[[[..." deeper than Python's recursion limit: lines after all, not a crash
         doc = json.loads(data.decode("utf-8", errors="replace"))
-    except ValueError:
+        if not isinstance(doc, list):
+            return data, None
+        return data, [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in doc]
+    except (ValueError, RecursionError):
         return data, None
-    if not isinstance(doc, list):
-        return data, None
-    return data, [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in doc]
 
 
 def _safe_read_all(stream: BinaryIO, limit: int) -> bytes:

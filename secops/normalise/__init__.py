@@ -6,6 +6,7 @@ Public surface: `iter_events`, `load_parsers`, `ParseReport`, `ParserDef`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "ParseReport",
     "ParserDef",
     "PatternDef",
+    "dead_letter_line",
     "default_parsers_dir",
     "iter_events",
     "load_parsers",
@@ -99,10 +101,16 @@ def record_batch(
         return
     with open(dead_letter, "a", encoding="utf-8") as out:
         for rec in result.dead.itertuples(index=False):
-            out.write(
-                json.dumps(
-                    {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+            out.write(dead_letter_line(rec.file, int(rec.line), rec.reason, rec.raw))
+
+
+#: characters JSON leaves raw that line-oriented readers (str.splitlines, editors) take for a
+#: line break (the control characters json.dumps escapes itself)
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def dead_letter_line(file: str, line: int, reason: str, raw: str) -> str:
+    """One dead-letter record as a JSON line: {"file", "line", "reason", "raw"}."""
+    doc = {"file": file, "line": line, "reason": reason, "raw": raw}
+    text = json.dumps(doc, ensure_ascii=False)
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

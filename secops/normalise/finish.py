@@ -24,6 +24,9 @@ HEADER = (
     "_program",
 )
 
+#: integer fields with a range: a value outside it is no value (null), the event stays
+RANGES = {"source.port": (0, 65535), "destination.port": (0, 65535)}
+
 
 def finish_parser(
     parser: ParserDef, table: pa.Table, hdr: dict[str, pa.Array], path: str
@@ -109,13 +112,21 @@ def to_frame(cols: dict[str, pa.Array]) -> pd.DataFrame:
     for name, arr in cols.items():
         want = EVENT_FIELDS.get(name)
         if want is not None and pa.types.is_integer(want) and pa.types.is_string(arr.type):
-            arr = _to_int(arr, want)
+            arr = _in_range(_to_int(arr, want), *RANGES.get(name, (None, None)))
         elif pa.types.is_string(arr.type):
             empty = pc.equal(arr, "")
             if pc.any(empty).as_py():
                 arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
         out[name] = pd.Series(arr, dtype=pd.ArrowDtype(arr.type))
     return pd.DataFrame(out)
+
+
+def _in_range(values: pa.Array, low: int | None, high: int | None) -> pa.Array:
+    """Null where a value lies outside [low, high] (a port of -1 or 1700000000 is no port)."""
+    if low is None or high is None:
+        return values
+    ok = pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
+    return pc.if_else(pc.fill_null(ok, True), values, pa.scalar(None, values.type))
 
 
 def _to_int(arr: pa.Array, want: pa.DataType) -> pa.Array:

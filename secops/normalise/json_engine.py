@@ -9,21 +9,21 @@ tells the good lines from the bad. Field mapping and pattern selection are colum
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from secops.normalise import json_python
 from secops.normalise.definitions import ParserDef
 from secops.normalise.regex_engine import ROW
-from secops.schema import EVENT_FIELDS, flatten
+from secops.schema import EVENT_FIELDS
 
 CHUNK_LINES = 8192
 MIN_ARROW_LINES = 64
-_ECS_HINTS = ("@timestamp", "ecs", "event")
 
 
 class _Part:
@@ -33,6 +33,7 @@ class _Part:
         self._table = table
         self._docs = docs
         self._flat: list[dict[str, Any]] | None = None
+        self._columns: dict[str, list[Any]] | None = None
         self._cache: dict[str, pa.Array] = {}
 
     def __len__(self) -> int:
@@ -47,21 +48,24 @@ class _Part:
     def kinds(self) -> pa.Array:
         """'eve', 'winlog', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
         if self._table is None:
-            return pa.array([_kind(d) for d in self._docs or []], pa.string())
+            docs = zip(self._docs or [], self._flatten(), strict=True)
+            return pa.array([json_python.kind(d, flat) for d, flat in docs], pa.string())
         ecs = pa.repeat(pa.scalar(False), len(self))
         for name in self.field_names():
-            if name in _ECS_HINTS or name.startswith(("event.", "ecs.")):
-                ecs = pc.or_(ecs, pc.is_valid(self.get(name)))
-        eve = pc.is_valid(self.get("event_type"))
-        win = pc.and_(
-            pc.is_valid(self.get("EventID")),
-            pc.or_(pc.is_valid(self.get("Channel")), pc.is_valid(self.get("SourceName"))),
-        )
+            if name in json_python.ECS_HINTS or name.startswith(("event.", "ecs.")):
+                ecs = pc.or_(ecs, self._has(name))
+        eve = self._has("event_type")
+        win = pc.and_(self._has("EventID"), pc.or_(self._has("Channel"), self._has("SourceName")))
         struct = pa.StructArray.from_arrays([eve, win, ecs], ["eve", "winlog", "ecs"])
         lits = [
             pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "winlog", "ecs", "json_unknown")
         ]
         return pc.case_when(struct, *lits)
+
+    def _has(self, path: str) -> pa.Array:
+        """Whether the line holds a value at `path` (null and "" are none, as in
+        `json_python.kind`)."""
+        return pc.fill_null(pc.not_equal(self.get(path), ""), False)
 
     def field_names(self) -> list[str]:
         if self._table is not None:
@@ -80,12 +84,27 @@ class _Part:
         return pc.coalesce(*[_scalar_text(c) for c in found])
 
     def _python(self, path: str) -> pa.Array:
-        flat = self._flatten()
-        return pa.array([_as_text(f.get(path)) for f in flat], pa.string())
+        values = self._by_path().get(path)
+        if values is None:
+            return pa.nulls(len(self), pa.string())
+        return pa.array([json_python.as_text(v) for v in values], pa.string())
+
+    def _by_path(self) -> dict[str, list[Any]]:
+        """Values by dotted path, built in one pass: asking every path of lines with many
+        distinct keys one by one cost keys x lines (fuzzed objects: 900 keys, 30 s a batch)."""
+        if self._columns is None:
+            flat = self._flatten()
+            self._columns = {}
+            for i, doc in enumerate(flat):
+                for key, value in doc.items():
+                    self._columns.setdefault(key, [None] * len(flat))[i] = value
+        return self._columns
 
     def _flatten(self) -> list[dict[str, Any]]:
         if self._flat is None:
-            self._flat = [flatten(d) if isinstance(d, dict) else {} for d in self._docs or []]
+            self._flat = [
+                json_python.flatten(d) if isinstance(d, dict) else {} for d in self._docs or []
+            ]
         return self._flat
 
 
@@ -95,8 +114,9 @@ class JsonRows:
     Lines are decoded in chunks so that one bad line only sends its own chunk to json.loads.
     """
 
-    def __init__(self, parts: list[_Part]) -> None:
+    def __init__(self, parts: list[_Part], too_deep: pa.Array | None = None) -> None:
         self._parts = parts
+        self._too_deep = too_deep  # lines decoded as {} because they nest too deep
 
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
@@ -105,10 +125,20 @@ class JsonRows:
         return _concat([p.get(path) for p in self._parts])
 
     def kinds(self) -> pa.Array:
-        return _concat([p.kinds() for p in self._parts])
+        kinds = _concat([p.kinds() for p in self._parts])
+        if self._too_deep is None:
+            return kinds
+        return pc.if_else(self._too_deep, "json_too_deep", kinds)
 
-    def field_names(self) -> list[str]:
-        return list(dict.fromkeys(n for p in self._parts for n in p.field_names()))
+    def field_names(self, positions: pa.Array | None = None) -> list[str]:
+        """Every dotted path; with `positions`, those of the chunks holding these lines."""
+        parts = self._parts if positions is None else self._holding(positions)
+        return list(dict.fromkeys(n for p in parts for n in p.field_names()))
+
+    def _holding(self, positions: pa.Array) -> list[_Part]:
+        ends = np.cumsum([len(p) for p in self._parts])
+        which = np.unique(np.searchsorted(ends, positions.to_numpy(), side="right"))
+        return [self._parts[i] for i in which if i < len(self._parts)]
 
 
 def _concat(arrays: list[pa.Array]) -> pa.Array:
@@ -119,10 +149,13 @@ def _concat(arrays: list[pa.Array]) -> pa.Array:
 
 def decode(lines: pa.Array, tz: str = "UTC", chunk: int = CHUNK_LINES) -> JsonRows:
     """Decode JSON lines, Arrow-first (see module doc)."""
+    too_deep = json_python.too_deep(lines)
+    if too_deep is not None:
+        lines = pc.if_else(too_deep, "{}", lines)
     parts: list[_Part] = []
     for start in range(0, len(lines), chunk):
         parts.extend(_decode_piece(lines.slice(start, chunk), tz))
-    return JsonRows(parts)
+    return JsonRows(parts, too_deep)
 
 
 def _decode_piece(piece: pa.Array, tz: str) -> list[_Part]:
@@ -131,7 +164,7 @@ def _decode_piece(piece: pa.Array, tz: str) -> list[_Part]:
     if table is not None:
         return [_Part(table, None)]
     if len(piece) <= MIN_ARROW_LINES:
-        return [_Part(None, [_loads(s) for s in piece.to_pylist()])]
+        return [_Part(None, [json_python.loads(s) for s in piece.to_pylist()])]
     half = len(piece) // 2
     return _decode_piece(piece.slice(0, half), tz) + _decode_piece(piece.slice(half), tz)
 
@@ -142,9 +175,7 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
     data = "\n".join(lines.to_pylist()).encode("utf-8", errors="replace") + b"\n"
     options = pj.ReadOptions(block_size=max(1 << 20, len(data) + 1))
     try:
-        table = pj.read_json(io.BytesIO(data), read_options=options)
-        while any(pa.types.is_struct(f.type) for f in table.schema):
-            table = table.flatten()
+        table = _nested_first(pj.read_json(io.BytesIO(data), read_options=options))
         table = table.combine_chunks()
         for col in table.columns:
             if not pa.types.is_primitive(col.type) and not pa.types.is_string(col.type):
@@ -158,10 +189,31 @@ def _read_arrow(lines: pa.Array, tz: str) -> pa.Table | None:
     return table
 
 
+def _nested_first(table: pa.Table) -> pa.Table:
+    """Structs flattened to dotted columns, the more nested first: where a dotted key and
+    nested objects name the same path ({"source": {"port": 1}, "source.port": 2}) the nested
+    value wins, whatever the order of the keys (as `json_python.flatten` does for json.loads)."""
+    columns = [(name, 0, col) for name, col in zip(table.column_names, table.columns, strict=True)]
+    while any(pa.types.is_struct(col.type) for _, _, col in columns):
+        flat: list[tuple[str, int, pa.ChunkedArray]] = []
+        for name, depth, col in columns:
+            if not pa.types.is_struct(col.type):
+                flat.append((name, depth, col))
+                continue
+            children = col.flatten()
+            fields = [col.type.field(i).name for i in range(col.type.num_fields)]
+            flat.extend(
+                (f"{name}.{f}", depth + 1, c) for f, c in zip(fields, children, strict=True)
+            )
+        columns = flat
+    columns.sort(key=lambda c: -c[1])  # stable: key order within one depth
+    return pa.table([c for _, _, c in columns], names=[n for n, _, _ in columns])
+
+
 def _scalar_text(col: pa.Array) -> pa.Array:
     """Arrow column -> strings; lists give their first element, timestamps ISO text in UTC."""
     if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-        return pa.array([_as_text(v) for v in col.to_pylist()], pa.string())
+        return pa.array([json_python.as_text(v) for v in col.to_pylist()], pa.string())
     if pa.types.is_timestamp(col.type):
         text = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
         return pc.binary_join_element_wise(text, "Z", "")
@@ -182,9 +234,11 @@ def apply_json(
             cols[name] = pc.take(rows_json.get(name), positions)
     for name, path in parser.map.items():
         cols[name] = pc.take(rows_json.get(path), positions)
-    if parser.keep_json:  # every top-level field as `<keep_json><name>` (Windows event data)
-        for name in rows_json.field_names():
-            cols[parser.keep_json + name] = pc.take(rows_json.get(name), positions)
+    if parser.keep_json:  # every field of its lines as `<keep_json><name>` (Windows event data)
+        for name in rows_json.field_names(positions):
+            values = _nonempty(pc.take(rows_json.get(name), positions))
+            if values.null_count < len(values):  # a field only other lines hold is no column
+                cols[parser.keep_json + name] = values
     for path in _when_paths(parser):
         cols[f"_json.{path}"] = pc.take(rows_json.get(path), positions)
     cols["_pattern"] = _pattern_index(parser, cols, len(rows))
@@ -224,34 +278,3 @@ def _when_paths(parser: ParserDef) -> list[str]:
 
 def _all_templates(parser: ParserDef) -> list[Any]:
     return [*parser.fields.values(), *(t for p in parser.patterns for t in p.fields.values())]
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _kind(doc: Any) -> str:
-    if not isinstance(doc, dict):
-        return "bad_json" if doc is None else "json_unknown"
-    if "event_type" in doc:
-        return "eve"
-    if "EventID" in doc and ("Channel" in doc or "SourceName" in doc):
-        return "winlog"
-    if "@timestamp" in doc or "ecs" in doc or "event" in doc or "event.action" in doc:
-        return "ecs"
-    return "json_unknown"
-
-
-def _as_text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)

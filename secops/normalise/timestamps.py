@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +17,9 @@ from secops.schema import TIMESTAMP, in_ns_range
 
 _ISO = r"^\d{4}-\d\d-\d\d[T ]"
 _ISO_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+#: a time without zone is digits only: anything else after it ("+000") reads to pandas as a
+#: zone, and one such text among naive ones failed the whole batch ("Mixed timezones")
+_ISO_NAIVE = r"^\d{4}-\d\d-\d\d[T ]\d\d(?::\d\d(?::\d\d(?:\.\d+)?)?)?$"
 _BSD_YEAR = r"^[A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d$"
 _BSD = r"^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d:\d\d$"
 _APACHE = r"^\d{1,2}/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$"
@@ -40,7 +44,8 @@ def _parse_all(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> p
     iso = _mask(clean, _ISO)
     with_zone = iso & _mask(clean, _ISO_OFFSET)
     out[with_zone] = _to_utc(s[with_zone], "ISO8601")
-    out[iso & ~with_zone] = _localize(_to_naive(s[iso & ~with_zone], "ISO8601"), tz)
+    naive = iso & ~with_zone & _mask(clean, _ISO_NAIVE)
+    out[naive] = _localize(_to_naive(s[naive], "ISO8601"), tz)
     bsd_year = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD_YEAR)
     out[bsd_year] = _localize(
         _to_naive(s[bsd_year].str.replace(r"\.\d+$", "", regex=True), "%b %d %Y %H:%M:%S"), tz
@@ -80,7 +85,10 @@ def _to_naive(s: pd.Series, fmt: str) -> pd.Series:
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
     if naive.empty:
         return pd.Series([], dtype="datetime64[ns, UTC]")
-    local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    # a time the clocks go back over (02:30 twice) is its first occurrence, as Python's fold=0
+    # (it was NaT: an hour of every host's lines dead-lettered each autumn)
+    first = np.ones(len(naive), dtype=bool)
+    local = naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
     return local.dt.tz_convert("UTC")
 
 
