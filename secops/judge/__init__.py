@@ -15,7 +15,7 @@ import pandas as pd
 
 from secops.correlate.candidate import Candidate
 from secops.correlate.rule import SEVERITIES, Clause
-from secops.judge.context import Context, Target, build_context
+from secops.judge.context import Context, Target, build_contexts
 from secops.judge.exceptions import FindingException, entities_of, first_match
 from secops.judge.questions import QUESTIONS
 from secops.topology import Answer
@@ -49,7 +49,8 @@ def judge(
     frame = frame.reset_index(drop=True)
     now = now or datetime.now(UTC)
     return [
-        judge_one(build_context(c, frame, topology), topology, exceptions, now) for c in candidates
+        judge_one(ctx, topology, exceptions, now)
+        for ctx in build_contexts(candidates, frame, topology)
     ]
 
 
