@@ -19,27 +19,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secops.content import parse_yaml
 from secops.correlate import correlate
-from secops.correlate.rule import Rule
 from secops.judge import judge
 from secops.schema import conform
 from secops.score import score
 from secops.topology import Topology
+from tests.correlate.test_detectors import T0, rule
 
-HEAD = """\
-id: r
-title: t
-severity: high
-runbook: r
-threat: {tactic: {id: TA0006, name: Credential Access}, techniques: [T1110]}
-"""
-T0 = pd.Timestamp("2026-11-20T10:00:00Z")
 WINDOW_S = 30
-
-
-def rule(body: str) -> Rule:
-    return Rule.from_dict(parse_yaml(HEAD + body))
 
 
 def frame(events: list[tuple[int, str, str, str | None]]) -> pd.DataFrame:
