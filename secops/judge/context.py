@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,14 +44,14 @@ class Context:
     targets: list[Target] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)  # assets that logged the (first step's) evidence
 
-    @property
+    @cached_property
     def start(self) -> pd.Timestamp:
         return pd.Timestamp(self.candidate.start, unit="ms", tz="UTC")
 
 
-def _val(row: Any, name: str) -> Any:
-    v = row.get(name) if hasattr(row, "get") else None
-    return None if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)) else v
+def _val(row: dict[str, Any], name: str) -> Any:
+    """A value of a record from `evidence.distinct_tuples` (clean already: None for null)."""
+    return row.get(name)
 
 
 SOURCE_COLUMNS = ["source.ip", "source.asset", "source.locality"]
@@ -96,9 +97,9 @@ def build_contexts(
     for i, c in enumerate(candidates):
         ctx = Context(c, evidence[i])
         ctx.sources = _unique(
-            (_val(r, "source.ip"), _val(r, "source.asset"), _val(r, "source.locality"))
-            for r in sources[i]
-            if _val(r, "source.ip") or _val(r, "source.asset")
+            (r.get("source.ip"), r.get("source.asset"), r.get("source.locality"))
+            for r in sources[i]  # values are clean already: None for a null
+            if r.get("source.ip") or r.get("source.asset")
         )
         ctx.targets = [
             t for t in _unique(_target(r, topology) for r in targets[i]) if t.asset or t.ip
