@@ -13,6 +13,7 @@ The references walk the events one by one in plain Python (no numpy, no sorting 
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 
 import pandas as pd
 import pytest
@@ -20,9 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secops.correlate import correlate
+from secops.correlate.rule import Rule
 from secops.judge import judge
 from secops.schema import conform
 from secops.score import score
+from secops.sigma.temporal import TemporalRule
 from secops.topology import Topology
 from tests.correlate.test_detectors import T0, rule
 
@@ -89,7 +92,7 @@ def threshold_reference(events) -> set[tuple]:
 
 
 event = st.tuples(
-    st.integers(0, 200),
+    st.integers(0, 40).map(lambda s: 5 * s),  # ties, and gaps of exactly one window
     st.sampled_from(["fail", "ok", "noise"]),
     st.sampled_from(["198.51.100.1", "198.51.100.2", "203.0.113.9"]),
     st.sampled_from(["web01", "db01", None]),
@@ -258,3 +261,58 @@ def test_judge_and_score_read_each_evidence_row_once_for_all_candidates(monkeypa
     evidence_rows = sum(c.count for c in found)
     assert len(calls) < 40  # per column, not per candidate (50 candidates)
     assert max(calls) <= evidence_rows  # each read takes the evidence rows, not the frame
+
+
+# ------------------------------------------------------------------------------------------
+# Sigma temporal (unordered): both steps seen for one key within the window
+
+
+def _temporal() -> Rule:
+    base = rule(f"""\
+type: sequence
+maxspan: {WINDOW_S}s
+steps:
+  - {{id: a, filter: {{event.action: [fail, noise]}}, by: source.ip}}
+  - {{id: b, filter: {{event.action: [ok, noise]}}, by: source.ip}}
+""")
+    kw = {f.name: getattr(base, f.name) for f in fields(base)}
+    return TemporalRule(**{**kw, "type": "temporal", "threshold": 2, "group_by": ("source.ip",)})
+
+
+def temporal_reference(events) -> set[tuple]:
+    """Entries (t, row, step) per key in that order; an entry fires when every step has an
+    entry at or before it (same key) within the window; episodes as for the other kinds."""
+    ms = WINDOW_S * 1000
+    actions = [("fail", "noise"), ("ok", "noise")]  # noise is both steps: one row, two entries
+    entries = sorted(
+        (e[0] * 1000, i, s, e[2])
+        for i, e in enumerate(events)
+        for s, acts in enumerate(actions)
+        if e[1] in acts
+    )
+    fires = set()
+    for t, i, s, ip in entries:
+        seen = {
+            s2
+            for t2, i2, s2, ip2 in entries
+            if ip2 == ip and (t2, i2, s2) <= (t, i, s) and t - t2 <= ms
+        }
+        if len(seen) == 2:
+            fires.add((t, i, s))
+    out = set()
+    for run in sessions(entries, lambda x: x[3], lambda x: x[0], ms):
+        if any(x[:3] in fires for x in run):
+            rows = sorted({(x[0], x[1]) for x in run})
+            out.add((run[0][3], rows[0][0], tuple(r for _, r in rows)))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(event, max_size=40))
+def test_temporal_agrees_with_the_reference(events):
+    events.sort(key=lambda e: e[0])
+    got = {
+        (dict(c.key)["source.ip"], c.anchor - int(T0.value // 1_000_000), tuple(c.rows.tolist()))
+        for c in correlate(frame(events), [_temporal()])
+    }
+    assert got == temporal_reference(events)
