@@ -47,6 +47,19 @@ def frame(events: list[tuple[int, str, str, str | None]]) -> pd.DataFrame:
     )
 
 
+def found(events, r: Rule, single: bool = False) -> set[tuple]:
+    """(key, anchor in ms after T0, evidence rows) of each candidate the detector gives."""
+    t0 = int(T0.value // 1_000_000)
+    return {
+        (
+            c.key[0][1] if single else tuple(v for _, v in c.key),
+            c.anchor - t0,
+            tuple(c.rows.tolist()),
+        )
+        for c in correlate(frame(events), [r])
+    }
+
+
 def sessions(items: list[tuple], key, time, gap_ms: int) -> list[list[tuple]]:
     """Runs of one key whose consecutive times are <= gap apart (items in any order)."""
     out: list[list[tuple]] = []
@@ -103,11 +116,7 @@ event = st.tuples(
 @given(st.lists(event, max_size=40))
 def test_threshold_agrees_with_the_reference(events):
     events.sort(key=lambda e: e[0])  # input in time order, ties in any order
-    got = {
-        (dict(c.key)["source.ip"], c.anchor - int(T0.value // 1_000_000), tuple(c.rows.tolist()))
-        for c in correlate(frame(events), [THRESHOLD])
-    }
-    assert got == threshold_reference(events)
+    assert found(events, THRESHOLD, single=True) == threshold_reference(events)
 
 
 # ------------------------------------------------------------------------------------------
@@ -176,15 +185,7 @@ def sequence_reference(events) -> set[tuple]:
 @given(st.lists(event, max_size=40))
 def test_sequence_agrees_with_the_reference(events):
     events.sort(key=lambda e: e[0])
-    got = {
-        (
-            tuple(v for _, v in c.key),
-            c.anchor - int(T0.value // 1_000_000),
-            tuple(c.rows.tolist()),
-        )
-        for c in correlate(frame(events), [SEQUENCE])
-    }
-    assert got == sequence_reference(events)
+    assert found(events, SEQUENCE) == sequence_reference(events)
 
 
 def test_the_reference_can_fail():
@@ -212,11 +213,7 @@ def test_sequence_agrees_on_bigger_dense_inputs(seed):
         )
         for _ in range(300)
     )
-    got = {
-        (tuple(v for _, v in c.key), c.anchor - int(T0.value // 1_000_000), tuple(c.rows.tolist()))
-        for c in correlate(frame(events), [SEQUENCE])
-    }
-    assert got == sequence_reference(events)
+    assert found(events, SEQUENCE) == sequence_reference(events)
 
 
 # ------------------------------------------------------------------------------------------
@@ -311,8 +308,4 @@ def temporal_reference(events) -> set[tuple]:
 @given(st.lists(event, max_size=40))
 def test_temporal_agrees_with_the_reference(events):
     events.sort(key=lambda e: e[0])
-    got = {
-        (dict(c.key)["source.ip"], c.anchor - int(T0.value // 1_000_000), tuple(c.rows.tolist()))
-        for c in correlate(frame(events), [_temporal()])
-    }
-    assert got == temporal_reference(events)
+    assert found(events, _temporal(), single=True) == temporal_reference(events)
