@@ -309,3 +309,30 @@ def temporal_reference(events) -> set[tuple]:
 def test_temporal_agrees_with_the_reference(events):
     events.sort(key=lambda e: e[0])
     assert found(events, _temporal(), single=True) == temporal_reference(events)
+
+
+def test_key_text_is_built_per_distinct_key_not_per_row(monkeypatch):
+    """No Python join per row: a sequence over 6,000 events builds at most one text per
+    distinct key of each step (and of each carry)."""
+    from secops.correlate import sequence
+
+    rows_joined = []
+    real = sequence._keys
+
+    def counting(frame, rows, fields):
+        rows_joined.append(len(rows))
+        return real(frame, rows, fields)
+
+    monkeypatch.setattr(sequence, "_keys", counting)
+    rnd = random.Random(5)
+    events = sorted(
+        (
+            rnd.randrange(3600),
+            rnd.choice(["fail", "ok"]),
+            rnd.choice(["198.51.100.1", "198.51.100.2", "198.51.100.3"]),
+            rnd.choice(["web01", "db01"]),
+        )
+        for _ in range(6000)
+    )
+    assert found(events, SEQUENCE)  # it fires
+    assert sum(rows_joined) <= 3 + 2 + 2  # step a: 3 ips, its carry: 2 hosts, step b: 2 hosts
