@@ -238,18 +238,24 @@ def test_a_100000_event_episode_is_one_finding_with_bounded_evidence():
     assert len(str(doc)) < 5_000  # the document does not grow with the episode
 
 
+def rows_passed(monkeypatch, module, name: str) -> list[int]:
+    """Wrap module.name(frame, x, rows_or_fields...) and record how many rows each call got."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counting(frame, a, b):
+        calls.append(len(b) if name == "taken" else len(a))
+        return real(frame, a, b)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 def test_judge_and_score_read_each_evidence_row_once_for_all_candidates(monkeypatch):
     """Work is O(findings + evidence): one take per column for every candidate together."""
     from secops.judge import evidence
 
-    calls = []
-    real = evidence.taken
-
-    def counting(frame, col, rows):
-        calls.append(len(rows))
-        return real(frame, col, rows)
-
-    monkeypatch.setattr(evidence, "taken", counting)
+    calls = rows_passed(monkeypatch, evidence, "taken")
     events = [(i // 10, "fail", f"198.51.100.{i % 50}", "web01") for i in range(3000)]
     f = frame(events)
     found = correlate(f, [THRESHOLD])
@@ -316,14 +322,7 @@ def test_key_text_is_built_per_distinct_key_not_per_row(monkeypatch):
     distinct key of each step (and of each carry)."""
     from secops.correlate import sequence
 
-    rows_joined = []
-    real = sequence._keys
-
-    def counting(frame, rows, fields):
-        rows_joined.append(len(rows))
-        return real(frame, rows, fields)
-
-    monkeypatch.setattr(sequence, "_keys", counting)
+    rows_joined = rows_passed(monkeypatch, sequence, "_keys")
     rnd = random.Random(5)
     events = sorted(
         (
