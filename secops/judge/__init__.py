@@ -16,6 +16,7 @@ import pandas as pd
 from secops.correlate.candidate import Candidate
 from secops.correlate.rule import SEVERITIES, Clause
 from secops.judge.context import Context, Target, build_contexts
+from secops.judge.evidence import EVIDENCE_IDS
 from secops.judge.exceptions import FindingException, entities_of, first_match
 from secops.judge.questions import QUESTIONS
 from secops.topology import Answer
@@ -45,12 +46,15 @@ def judge(
     topology: Any,
     exceptions: Sequence[FindingException] = (),
     now: datetime | None = None,
+    evidence_ids: int = EVIDENCE_IDS,
 ) -> list[Judgement]:
+    """Judge every candidate (`evidence_ids`: event ids a finding keeps from the start and from
+    the end of its evidence)."""
     frame = frame.reset_index(drop=True)
     now = now or datetime.now(UTC)
     return [
         judge_one(ctx, topology, exceptions, now)
-        for ctx in build_contexts(candidates, frame, topology)
+        for ctx in build_contexts(candidates, frame, topology, evidence_ids)
     ]
 
 

@@ -82,7 +82,7 @@ def build_context(candidate: Candidate, frame: pd.DataFrame, topology: Any) -> C
 
 
 def build_contexts(
-    candidates: list[Candidate], frame: pd.DataFrame, topology: Any
+    candidates: list[Candidate], frame: pd.DataFrame, topology: Any, ids: int = EVIDENCE_IDS
 ) -> list[Context]:
     """Sources come from the first step (or all evidence), targets from the last step.
 
@@ -92,7 +92,7 @@ def build_contexts(
     sources = distinct_tuples(frame, Ragged.of(firsts), SOURCE_COLUMNS)
     targets = distinct_tuples(frame, Ragged.of(lasts), TARGET_COLUMNS)
     hosts = distinct_first(frame, Ragged.of(firsts), ["host.asset"], None)["host.asset"]
-    evidence = summarise(candidates, frame)
+    evidence = summarise(candidates, frame, ids)
     out = []
     for i, c in enumerate(candidates):
         ctx = Context(c, evidence[i])
@@ -109,13 +109,15 @@ def build_contexts(
     return out
 
 
-def summarise(candidates: list[Candidate], frame: pd.DataFrame) -> list[Evidence]:
+def summarise(
+    candidates: list[Candidate], frame: pd.DataFrame, ids_kept: int = EVIDENCE_IDS
+) -> list[Evidence]:
     rows = [c.rows for c in candidates]
     r = Ragged.of(rows)
     first = distinct_first(frame, r, FIRST_COLUMNS, FIRST_VALUES)
     small = distinct_smallest(frame, r, RELATED_COLUMNS, SMALLEST_VALUES)
     users = distinct_first(frame, r, ["user.name"], None)["user.name"]
-    ids = head_tail_ids(frame, rows, EVIDENCE_IDS)
+    ids = head_tail_ids(frame, rows, ids_kept)
     return [
         Evidence(
             c.count,

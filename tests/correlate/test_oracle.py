@@ -236,6 +236,15 @@ def test_a_100000_event_episode_is_one_finding_with_bounded_evidence():
     assert doc["finding"]["key"] == {"source.ip": "198.51.100.1"}
     assert doc["related"]["ip"] == ["198.51.100.1"] and doc["source"]["ip"] == "198.51.100.1"
     assert len(str(doc)) < 5_000  # the document does not grow with the episode
+    (three,) = score(judge([cand], f, Topology.empty(), evidence_ids=3))
+    assert three["finding"]["evidence"]["event_ids"] == [
+        "e0",
+        "e1",
+        "e2",
+        "e99997",
+        "e99998",
+        "e99999",
+    ]
 
 
 def rows_passed(monkeypatch, module, name: str) -> list[int]:
