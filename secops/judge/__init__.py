@@ -18,7 +18,7 @@ from secops.correlate.rule import SEVERITIES, Clause
 from secops.judge.context import Context, Target, build_contexts
 from secops.judge.evidence import EVIDENCE_IDS
 from secops.judge.exceptions import FindingException, entities_of, first_match
-from secops.judge.questions import QUESTIONS
+from secops.judge.questions import MAX_ANSWERS, QUESTIONS
 from secops.topology import Answer
 
 MAX_ENTITIES = 20  # targets/sources described on one finding
@@ -69,7 +69,7 @@ def judge_one(
     j.facts = describe(ctx, topology)
     unknown = 0
     for clause in rule.clauses:
-        answers = QUESTIONS[clause.question](topology, ctx, clause.arg)[: MAX_ENTITIES * 4]
+        answers = QUESTIONS[clause.question](topology, ctx, clause.arg)[:MAX_ANSWERS]
         known = [a for a in answers if a.value is not None]
         unknown += len(answers) - len(known) + (0 if answers else 1)
         j.clauses.append(
