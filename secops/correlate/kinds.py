@@ -45,14 +45,15 @@ def _episodes(
     if len(firing) == 0:
         return []
     keep = np.isin(sid, firing)
-    df = pd.DataFrame({"sid": sid[keep], "row": rows[keep], "t": t[keep], "key": keys[keep]})
-    df = df.sort_values(["sid", "t", "row"], kind="stable")
+    sid, rows, t, keys = sid[keep], rows[keep], t[keep], keys[keep]
+    order = np.lexsort((rows, t, sid))
+    sid, rows, t, keys = sid[order], rows[order], t[order], keys[order]
+    first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    last = np.r_[first[1:], len(sid)] - 1
     out = []
-    for _s, grp in df.groupby("sid", sort=True):
-        ev = grp["row"].to_numpy()
-        tt = grp["t"].to_numpy()
-        key = tuple(zip(rule.group_by, uniques[int(grp["key"].iloc[0])], strict=False))
-        out.append(Candidate(rule, key, int(tt[0]), int(tt[-1]), ev, int(tt[0])))
+    for a, b in zip(first.tolist(), last.tolist(), strict=True):
+        key = tuple(zip(rule.group_by, uniques[int(keys[a])], strict=False))
+        out.append(Candidate(rule, key, int(t[a]), int(t[b]), rows[a : b + 1], int(t[a])))
     return out
 
 
@@ -70,7 +71,7 @@ def detect_match(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Can
             )
             for r in rows
         ]
-    keys, uniques = key_codes(frame.iloc[rows], list(rule.group_by))
+    keys, uniques = key_codes(_columns(frame, rule.group_by).iloc[rows], list(rule.group_by))
     return _episodes(
         rule, rows, keys, uniques, times, np.ones(len(rows), dtype=bool), rule.window_ms
     )
@@ -110,7 +111,7 @@ def detect_absence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[C
     if len(a_rows) == 0:
         return []
     both = np.concatenate([a_rows, b_rows])
-    keys, uniques = key_codes(frame.iloc[both], list(rule.group_by))
+    keys, uniques = key_codes(_columns(frame, rule.group_by).iloc[both], list(rule.group_by))
     a = pd.DataFrame({"t": times[a_rows], "k": keys[: len(a_rows)], "row": a_rows})
     b = pd.DataFrame({"tb": times[b_rows], "k": keys[len(a_rows) :]})
     a = a[a["k"] >= 0].sort_values("t")

@@ -6,8 +6,12 @@ one key fall within `maxspan`. The next step's `by` values must equal the previo
 `by: source.asset` on the next, "the host that was logged into" becomes "the host that now logs
 in elsewhere": the key hops, which is lateral movement.
 
-Joins are `pandas.merge_asof` per step: each completion of step i+1 takes the latest completion
-of step i with the same key at or before its own first event.
+Each completion of step i+1 takes the latest partial match of steps 0..i with the same key
+that ended at or before its own first event (as EQL sequences do: a newer partial match of a
+key replaces the older ones, so only matches that can still complete are kept). Keys are
+integers: each step's key columns are factorized, and the text of each distinct key (never of
+each row) gives one code space shared by the steps, so a key hops across columns. The join is
+a sort + `searchsorted`; the whole detector is O(n log n) in the rows it reads.
 """
 
 from __future__ import annotations
@@ -20,19 +24,13 @@ import pandas as pd
 from secops.correlate.candidate import Candidate
 from secops.correlate.kinds import register
 from secops.correlate.rule import Rule, Step
-from secops.correlate.windows import HAS_TIME, sessions
+from secops.correlate.windows import HAS_TIME, key_codes, sessions
 
 _SEP = "\x1f"
 
 
-@dataclass
-class _StepData:
-    rows: np.ndarray  # frame positions of this step's events, sorted by (key, time)
-    times: np.ndarray
-    comp: pd.DataFrame  # completions: pos (in rows), k (join key), t, first (time of first event)
-
-
 def _keys(frame: pd.DataFrame, rows: np.ndarray, fields: tuple[str, ...]) -> pd.Series:
+    """The key text of `rows` (fields joined by _SEP; NA when any part is null)."""
     parts = []
     for f in fields:
         col = frame[f].iloc[rows] if f in frame.columns else pd.Series([pd.NA] * len(rows))
@@ -43,16 +41,64 @@ def _keys(frame: pd.DataFrame, rows: np.ndarray, fields: tuple[str, ...]) -> pd.
     return key
 
 
+class KeySpace:
+    """One integer code per key text, shared by every step (and column) of a rule."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.texts: list[str] = []
+
+    def of(self, frame: pd.DataFrame, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+        """The code of each row's key (-1: null); text is built once per distinct key."""
+        local, _ = key_codes(_only(frame, fields).iloc[rows], list(fields))
+        valid = np.flatnonzero(local >= 0)
+        _, first_of = np.unique(local[valid], return_index=True)  # codes are 0..k-1
+        first = valid[first_of]
+        texts = _keys(frame, rows[first], fields)
+        glob = np.array([self._code(t) for t in texts], dtype=np.int64)
+        out = np.full(len(rows), -1, dtype=np.int64)
+        out[valid] = glob[local[valid]]
+        return out
+
+    def _code(self, text: object) -> int:
+        if text is pd.NA:
+            return -1
+        code = self.codes.get(str(text))
+        if code is None:
+            code = self.codes[str(text)] = len(self.texts)
+            self.texts.append(str(text))
+        return code
+
+
+def _only(frame: pd.DataFrame, fields: tuple[str, ...]) -> pd.DataFrame:
+    return frame[[f for f in dict.fromkeys(fields) if f in frame.columns]]
+
+
+@dataclass
+class _StepData:
+    rows: np.ndarray  # frame positions of this step's events, sorted by (key, time)
+    pos: np.ndarray  # completions: position (in rows) of the completing event
+    key: np.ndarray  # completions: the step's own key code
+    out: np.ndarray  # completions: the key handed on (carry), -1 when null
+    t: np.ndarray  # completions: time of the completing event
+    first: np.ndarray  # completions: time of the first of its `count` events
+
+
 def _step_data(
-    step: Step, carry: tuple[str, ...], frame: pd.DataFrame, times: np.ndarray, window_ms: int
+    step: Step,
+    carry: tuple[str, ...],
+    frame: pd.DataFrame,
+    times: np.ndarray,
+    window_ms: int,
+    space: KeySpace,
 ) -> _StepData:
     rows = np.flatnonzero(step.filter(frame) & (times > HAS_TIME))
-    key = _keys(frame, rows, step.by)
-    valid = key.notna().to_numpy()
-    rows, key = rows[valid], key[valid].reset_index(drop=True)
-    codes, _ = pd.factorize(key)
+    codes = space.of(frame, rows, step.by)
+    valid = codes >= 0
+    rows, codes = rows[valid], codes[valid]
     order = np.lexsort((times[rows], codes))
-    rows, codes, key = rows[order], codes[order], key.iloc[order].reset_index(drop=True)
+    rows, codes = rows[order], codes[order]
+    out = codes if carry == step.by else space.of(frame, rows, carry)
     t = times[rows]
     pos = np.arange(len(rows))
     c = step.count
@@ -61,48 +107,68 @@ def _step_data(
         ok = (pos - c + 1 >= 0) & (codes[back] == codes) & (t - t[back] <= window_ms)
     else:
         back, ok = pos, np.ones(len(rows), dtype=bool)
-    out_key = key if carry == step.by else _keys(frame, rows, carry)
-    comp = pd.DataFrame(
-        {
-            "pos": pos[ok],
-            "k": out_key[ok].to_numpy(dtype=object),
-            "in_k": key[ok].to_numpy(dtype=object),
-            "t": t[ok],
-            "first": t[back][ok],
-        }
-    )
-    return _StepData(rows, t, comp)
+    return _StepData(rows, pos[ok], codes[ok], out[ok], t[ok], t[back][ok])
+
+
+@dataclass
+class _Partial:
+    """Partial matches of steps 0..i: per match, each step's completion and key, its start."""
+
+    pos: list[np.ndarray]
+    keys: list[np.ndarray]
+    out: np.ndarray  # the key the last step hands on
+    t: np.ndarray  # time of the last step's completion
+    start: np.ndarray
+
+    def take(self, idx: np.ndarray) -> _Partial:
+        return _Partial(
+            [p[idx] for p in self.pos],
+            [k[idx] for k in self.keys],
+            self.out[idx],
+            self.t[idx],
+            self.start[idx],
+        )
+
+
+def _latest_before(
+    pk: np.ndarray, pt: np.ndarray, pstart: np.ndarray, qk: np.ndarray, qt: np.ndarray
+) -> np.ndarray:
+    """For each query (key, time): the partial with that key and the latest time <= the query's
+    (ties: the latest start), or -1. One sort and one `searchsorted`: O((p + q) log(p + q))."""
+    if len(pk) == 0 or len(qk) == 0:
+        return np.full(len(qk), -1, dtype=np.int64)
+    _, rank = np.unique(np.concatenate([pt, qt]), return_inverse=True)
+    rank = rank.astype(np.int64)
+    span = int(rank.max()) + 1
+    comp = pk * span + rank[: len(pk)]
+    order = np.lexsort((pstart, comp))
+    at = np.searchsorted(comp[order], qk * span + rank[len(pk) :], side="right") - 1
+    found = (at >= 0) & (pk[order][np.maximum(at, 0)] == qk)
+    return np.where(found, order[np.maximum(at, 0)], -1)
 
 
 def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
-    steps = rule.steps
+    space = KeySpace()
     data = [
-        _step_data(s, _carry(rule, i), frame, times, rule.window_ms) for i, s in enumerate(steps)
+        _step_data(s, _carry(rule, i), frame, times, rule.window_ms, space)
+        for i, s in enumerate(rule.steps)
     ]
-    partial = data[0].comp.rename(columns={"pos": "p0", "in_k": "key0"})
-    partial["start"] = partial["first"]
-    for i in range(1, len(steps)):
-        if partial.empty:
-            return []
-        nxt = data[i].comp.dropna(subset=["in_k"]).sort_values("first")
-        nxt["in_k"] = nxt["in_k"].astype(object)
-        prev = partial.dropna(subset=["k"]).rename(columns={"k": "in_k", "t": "t_prev"})
-        prev = prev[[c for c in prev.columns if c != "first"]].sort_values("t_prev")
-        prev["in_k"] = prev["in_k"].astype(object)
-        joined = pd.merge_asof(
-            nxt,
-            prev,
-            left_on="first",
-            right_on="t_prev",
-            by="in_k",
-            direction="backward",
-            suffixes=("", "_prev"),
+    d0 = data[0]
+    partial = _Partial([d0.pos], [d0.key], d0.out, d0.t, d0.first)
+    for d in data[1:]:
+        live = np.flatnonzero(partial.out >= 0)
+        prev = partial.take(live)
+        hit = _latest_before(prev.out, prev.t, prev.start, d.key, d.first)
+        ok = np.flatnonzero(hit >= 0)
+        joined = prev.take(hit[ok])
+        keep = d.t[ok] - joined.start <= rule.window_ms
+        ok, joined = ok[keep], joined.take(np.flatnonzero(keep))
+        partial = _Partial(
+            [*joined.pos, d.pos[ok]], [*joined.keys, d.key[ok]], d.out[ok], d.t[ok], joined.start
         )
-        joined = joined[joined["t_prev"].notna()]
-        joined = joined[(joined["t"] - joined["start"]) <= rule.window_ms]
-        partial = joined.rename(columns={"pos": f"p{i}", "in_k": f"key{i}"})
-        partial = partial.drop(columns=["t_prev"])
-    return _candidates(rule, partial, data)
+        if len(partial.t) == 0:
+            return []
+    return _candidates(rule, partial, data, space)
 
 
 def _carry(rule: Rule, i: int) -> tuple[str, ...]:
@@ -110,30 +176,49 @@ def _carry(rule: Rule, i: int) -> tuple[str, ...]:
     return carry or rule.steps[i].by
 
 
-def _candidates(rule: Rule, done: pd.DataFrame, data: list[_StepData]) -> list[Candidate]:
-    if done.empty:
+def _chain_codes(keys: list[np.ndarray]) -> np.ndarray:
+    """One dense code per tuple of step keys."""
+    code = np.zeros(len(keys[0]), dtype=np.int64)
+    for k in keys:
+        code = pd.factorize(code * (int(k.max()) + 1) + k)[0].astype(np.int64)
+    return code
+
+
+def _grouped(sid: np.ndarray, values: np.ndarray, n_sessions: int) -> list[np.ndarray]:
+    """Distinct `values` per session, ascending: one sort over all pairs, then split."""
+    span = int(values.max()) + 1 if len(values) else 1
+    pairs = np.unique(sid * span + values)
+    cuts = np.searchsorted(pairs // span, np.arange(1, n_sessions))
+    return np.split(pairs % span, cuts)
+
+
+def _candidates(
+    rule: Rule, done: _Partial, data: list[_StepData], space: KeySpace
+) -> list[Candidate]:
+    if len(done.t) == 0:
         return []
-    n = len(rule.steps)
-    keycols = [f"key{i}" for i in range(n)]
-    chain_key = done[keycols].astype(str).agg(_SEP.join, axis=1)
-    codes, _ = pd.factorize(chain_key)
-    start = done["start"].to_numpy(dtype=np.int64)
-    sid = sessions(codes.astype(np.int64), start, rule.window_ms)
+    sid = sessions(_chain_codes(done.keys), done.start, rule.window_ms)
+    _, first_of = np.unique(sid, return_index=True)  # sessions are 0..n-1
+    n = len(first_of)
+    start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(start, sid, done.start)
+    end = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(end, sid, done.t)
+    per_step = []
+    for step, d, pos in zip(rule.steps, data, done.pos, strict=True):
+        back = np.arange(step.count - 1, -1, -1)
+        idx = (pos[:, None] - back[None, :]).ravel()  # each completion's `count` events
+        per_step.append([d.rows[i] for i in _grouped(np.repeat(sid, step.count), idx, n)])
+    all_sid = np.concatenate([np.repeat(np.arange(n), [len(r) for r in s]) for s in per_step])
+    all_rows = np.concatenate([np.concatenate(s) for s in per_step])
+    rows = _grouped(all_sid, all_rows, n)
+    names = [f"{s.id}.{'+'.join(s.by)}" for s in rule.steps]
     out = []
-    for _, grp in done.groupby(sid, sort=True):
-        step_rows = {}
-        for i, step in enumerate(rule.steps):
-            d = data[i]
-            pos = grp[f"p{i}"].to_numpy(dtype=np.int64)
-            idx = np.unique(np.concatenate([np.arange(p - step.count + 1, p + 1) for p in pos]))
-            step_rows[step.id] = d.rows[idx]
-        rows = np.unique(np.concatenate(list(step_rows.values())))
-        first = grp.iloc[0]
-        key = tuple(
-            (f"{rule.steps[i].id}.{'+'.join(rule.steps[i].by)}", first[f"key{i}"]) for i in range(n)
-        )
-        s, e = int(grp["start"].min()), int(grp["t"].max())
-        out.append(Candidate(rule, key, s, e, rows, s, step_rows))
+    for s in range(n):
+        f = first_of[s]
+        key = tuple((name, space.texts[k[f]]) for name, k in zip(names, done.keys, strict=True))
+        steps = {st.id: per_step[i][s] for i, st in enumerate(rule.steps)}
+        out.append(Candidate(rule, key, int(start[s]), int(end[s]), rows[s], int(start[s]), steps))
     return out
 
 

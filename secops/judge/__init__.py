@@ -15,9 +15,10 @@ import pandas as pd
 
 from secops.correlate.candidate import Candidate
 from secops.correlate.rule import SEVERITIES, Clause
-from secops.judge.context import Context, Target, build_context
+from secops.judge.context import Context, Target, build_contexts
+from secops.judge.evidence import EVIDENCE_IDS
 from secops.judge.exceptions import FindingException, entities_of, first_match
-from secops.judge.questions import QUESTIONS
+from secops.judge.questions import MAX_ANSWERS, QUESTIONS
 from secops.topology import Answer
 
 MAX_ENTITIES = 20  # targets/sources described on one finding
@@ -45,11 +46,15 @@ def judge(
     topology: Any,
     exceptions: Sequence[FindingException] = (),
     now: datetime | None = None,
+    evidence_ids: int = EVIDENCE_IDS,
 ) -> list[Judgement]:
+    """Judge every candidate (`evidence_ids`: event ids a finding keeps from the start and from
+    the end of its evidence)."""
     frame = frame.reset_index(drop=True)
     now = now or datetime.now(UTC)
     return [
-        judge_one(build_context(c, frame, topology), topology, exceptions, now) for c in candidates
+        judge_one(ctx, topology, exceptions, now)
+        for ctx in build_contexts(candidates, frame, topology, evidence_ids)
     ]
 
 
@@ -64,7 +69,7 @@ def judge_one(
     j.facts = describe(ctx, topology)
     unknown = 0
     for clause in rule.clauses:
-        answers = QUESTIONS[clause.question](topology, ctx, clause.arg)[: MAX_ENTITIES * 4]
+        answers = QUESTIONS[clause.question](topology, ctx, clause.arg)[:MAX_ANSWERS]
         known = [a for a in answers if a.value is not None]
         unknown += len(answers) - len(known) + (0 if answers else 1)
         j.clauses.append(

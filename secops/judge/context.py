@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secops.correlate.candidate import Candidate
+from secops.judge.evidence import (
+    ENTITY_FIELDS,
+    EVIDENCE_IDS,
+    FIRST_VALUES,
+    SMALLEST_VALUES,
+    Evidence,
+    Ragged,
+    distinct_first,
+    distinct_smallest,
+    distinct_tuples,
+    head_tail_ids,
+)
 
 
 @dataclass(frozen=True)
@@ -23,58 +37,105 @@ class Context:
     """Everything the judge and the scorer need to know about one candidate."""
 
     candidate: Candidate
-    evidence: pd.DataFrame
+    evidence: Evidence
     sources: list[tuple[str | None, str | None, str | None]] = field(
         default_factory=list
     )  # (ip, asset, locality)
     targets: list[Target] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)  # assets that logged the (first step's) evidence
 
-    @property
+    @cached_property
     def start(self) -> pd.Timestamp:
         return pd.Timestamp(self.candidate.start, unit="ms", tz="UTC")
 
 
-def _val(row: Any, name: str) -> Any:
-    v = row.get(name) if hasattr(row, "get") else None
-    return None if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)) else v
+def _val(row: dict[str, Any], name: str) -> Any:
+    """A value of a record from `evidence.distinct_tuples` (clean already: None for null)."""
+    return row.get(name)
+
+
+SOURCE_COLUMNS = ["source.ip", "source.asset", "source.locality"]
+TARGET_COLUMNS = [
+    "destination.ip",
+    "destination.asset",
+    "destination.port",
+    "network.transport",
+    "host.asset",
+]
+#: columns whose first distinct values a finding shows (categories, one-value entities)
+FIRST_COLUMNS = ("event.category", "user.name", *ENTITY_FIELDS)
+#: columns whose smallest distinct values a finding lists (related.*)
+RELATED_COLUMNS = (
+    "source.ip",
+    "destination.ip",
+    "user.name",
+    "user.effective.name",
+    "host.name",
+    "host.asset",
+    "destination.asset",
+    "source.asset",
+)
 
 
 def build_context(candidate: Candidate, frame: pd.DataFrame, topology: Any) -> Context:
-    """Sources come from the first step (or all evidence), targets from the last step."""
-    evidence = frame.iloc[candidate.rows]
-    steps = list(candidate.steps.values())
-    first = frame.iloc[steps[0]] if steps else evidence
-    last = frame.iloc[steps[-1]] if steps else evidence
-    ctx = Context(candidate, evidence)
-    ctx.sources = _unique(
-        (_val(r, "source.ip"), _val(r, "source.asset"), _val(r, "source.locality"))
-        for r in _records(first, ["source.ip", "source.asset", "source.locality"])
-        if _val(r, "source.ip") or _val(r, "source.asset")
-    )
-    ctx.targets = _unique(
-        _target(r, topology)
-        for r in _records(
-            last,
-            [
-                "destination.ip",
-                "destination.asset",
-                "destination.port",
-                "network.transport",
-                "host.asset",
-            ],
+    return build_contexts([candidate], frame, topology)[0]
+
+
+def build_contexts(
+    candidates: list[Candidate], frame: pd.DataFrame, topology: Any, ids: int = EVIDENCE_IDS
+) -> list[Context]:
+    """Sources come from the first step (or all evidence), targets from the last step.
+
+    All candidates at once: each column is read once for every candidate's evidence."""
+    firsts = [_first_rows(c) for c in candidates]
+    lasts = [_last_rows(c) for c in candidates]
+    sources = distinct_tuples(frame, Ragged.of(firsts), SOURCE_COLUMNS)
+    targets = distinct_tuples(frame, Ragged.of(lasts), TARGET_COLUMNS)
+    hosts = distinct_first(frame, Ragged.of(firsts), ["host.asset"], None)["host.asset"]
+    evidence = summarise(candidates, frame, ids)
+    out = []
+    for i, c in enumerate(candidates):
+        ctx = Context(c, evidence[i])
+        ctx.sources = _unique(
+            (r.get("source.ip"), r.get("source.asset"), r.get("source.locality"))
+            for r in sources[i]  # values are clean already: None for a null
+            if r.get("source.ip") or r.get("source.asset")
         )
-    )
-    ctx.targets = [t for t in ctx.targets if t.asset or t.ip]
-    ctx.hosts = sorted(
-        {h for h in first.get("host.asset", pd.Series(dtype=object)).dropna().unique()}
-    )
-    return ctx
+        ctx.targets = [
+            t for t in _unique(_target(r, topology) for r in targets[i]) if t.asset or t.ip
+        ]
+        ctx.hosts = sorted(hosts[i])
+        out.append(ctx)
+    return out
 
 
-def _records(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
-    present = [c for c in cols if c in frame.columns]
-    return frame[present].drop_duplicates().to_dict("records")
+def summarise(
+    candidates: list[Candidate], frame: pd.DataFrame, ids_kept: int = EVIDENCE_IDS
+) -> list[Evidence]:
+    rows = [c.rows for c in candidates]
+    r = Ragged.of(rows)
+    first = distinct_first(frame, r, FIRST_COLUMNS, FIRST_VALUES)
+    small = distinct_smallest(frame, r, RELATED_COLUMNS, SMALLEST_VALUES)
+    users = distinct_first(frame, r, ["user.name"], None)["user.name"]
+    ids = head_tail_ids(frame, rows, ids_kept)
+    return [
+        Evidence(
+            c.count,
+            ids[i],
+            {col: v[i] for col, v in first.items()},
+            {col: v[i] for col, v in small.items()},
+            sorted(str(u) for u in users[i]),
+        )
+        for i, c in enumerate(candidates)
+    ]
+
+
+def _first_rows(c: Candidate) -> np.ndarray:
+    return next(iter(c.steps.values())) if c.steps else c.rows
+
+
+def _last_rows(c: Candidate) -> np.ndarray:
+    return list(c.steps.values())[-1] if c.steps else c.rows
 
 
 def _unique(items: Any) -> list[Any]:

@@ -235,9 +235,7 @@ def entities_of(ctx: Any, topology: Any) -> Entities:
         a = topology.asset(asset) if asset else None
         return frozenset(a.tags) if a else frozenset()
 
-    users: list[str] = []
-    if "user.name" in ctx.evidence.columns:
-        users = sorted(str(u) for u in ctx.evidence["user.name"].dropna().unique())
+    users = ctx.evidence.users
     return Entities(
         sources=tuple((ip, asset, tags(asset)) for ip, asset, _loc in ctx.sources),
         targets=tuple((t.asset, tags(t.asset)) for t in ctx.targets),

@@ -18,6 +18,10 @@ CRITICALITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 Question = Callable[[Any, Context, Any], list[Answer]]
 
 
+#: answers recorded per clause (the judge reads no more)
+MAX_ANSWERS = 80
+
+
 def _tagged(topology: Any, asset: str | None, tag: str, what: str) -> Answer:
     if asset is None:
         return Answer(None, f"{what} is not a known asset", {"tag": tag})
@@ -97,9 +101,12 @@ def target_exposes(topology: Any, ctx: Context, want: bool) -> list[Answer]:
 
 
 def reachable(topology: Any, ctx: Context, want: bool) -> list[Answer]:
-    out = []
+    """Each source x each target, up to the MAX_ANSWERS a clause records (not sources x targets)."""
+    out: list[Answer] = []
     for ip, _asset, _loc in ctx.sources:
         for t in ctx.targets:
+            if len(out) >= MAX_ANSWERS:
+                return out
             out.append(_flip(topology.can_reach(ip, t.ip, t.port, t.transport or "tcp"), want))
     return out
 

@@ -16,23 +16,12 @@ from typing import Any
 import pandas as pd
 
 from secops.judge import Judgement
+from secops.judge.evidence import ENTITY_FIELDS, SMALLEST_VALUES, Evidence, clean
+
+__all__ = ["ENTITY_FIELDS", "document", "finding_id", "rank", "risk", "score"]
 
 WEIGHT = {"low": 0.25, "medium": 0.5, "high": 0.75, "critical": 1.0}
-MAX_EVIDENCE_IDS = 100
-MAX_RELATED = 100
-ENTITY_FIELDS = (
-    "source.ip",
-    "source.port",
-    "destination.ip",
-    "destination.port",
-    "network.transport",
-    "user.name",
-    "user.effective.name",
-    "host.name",
-    "process.name",
-    "rule.name",
-    "url.original",
-)
+MAX_RELATED = SMALLEST_VALUES
 
 
 def finding_id(rule_id: str, key: tuple[tuple[str, Any], ...], anchor_ms: int) -> str:
@@ -66,18 +55,10 @@ def _iso(ms: int) -> str:
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
 
 
-def _clean(v: Any) -> Any:
-    if v is None or (not isinstance(v, (list, dict, str)) and pd.isna(v)):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
-
-def _values(frame: pd.DataFrame, col: str) -> list[Any]:
-    if col not in frame.columns:
-        return []
-    return [_clean(v) for v in frame[col].dropna().unique().tolist()]
+def _related(ev: Evidence, cols: tuple[str, ...], extra: set[Any]) -> list[Any]:
+    """The smallest MAX_RELATED distinct values of `cols` (each column keeps its smallest)."""
+    values = {v for c in cols for v in ev.smallest.get(c, [])} | extra
+    return sorted(values)[:MAX_RELATED]
 
 
 def document(j: Judgement) -> dict[str, Any]:
@@ -93,7 +74,7 @@ def document(j: Judgement) -> dict[str, Any]:
             "start": _iso(c.start),
             "end": _iso(c.end),
             "risk_score": score,
-            "category": _values(ev, "event.category")[:10],
+            "category": ev.first.get("event.category", [])[:10],
             "dataset": "secops.finding",
         },
         "rule": {
@@ -114,10 +95,11 @@ def document(j: Judgement) -> dict[str, Any]:
             "severity": j.severity,
             "rule_severity": rule.severity,
             "confidence": j.confidence,
-            "key": {k: _clean(v) for k, v in c.key},
+            "key": {k: clean(v) for k, v in c.key},
             "evidence": {
                 "count": c.count,
-                "event_ids": _values(ev, "event.id")[:MAX_EVIDENCE_IDS],
+                "event_ids": ev.event_ids,  # the first and the last EVIDENCE_IDS
+                "omitted": ev.omitted,  # re-read by finding.key + event.start/end
                 "steps": {s: int(len(r)) for s, r in c.steps.items()},
             },
             "topology": {**j.facts, "clauses": j.clauses},
@@ -129,21 +111,11 @@ def document(j: Judgement) -> dict[str, Any]:
             "status": "open",
         },
         "related": {
-            "ip": sorted({*_values(ev, "source.ip"), *_values(ev, "destination.ip"), *target_ips})[
-                :MAX_RELATED
-            ],
-            "user": sorted({*_values(ev, "user.name"), *_values(ev, "user.effective.name")})[
-                :MAX_RELATED
-            ],
-            "hosts": sorted(
-                {
-                    *_values(ev, "host.name"),
-                    *_values(ev, "host.asset"),
-                    *_values(ev, "destination.asset"),
-                    *_values(ev, "source.asset"),
-                    *target_assets,
-                }
-            )[:MAX_RELATED],
+            "ip": _related(ev, ("source.ip", "destination.ip"), target_ips),
+            "user": _related(ev, ("user.name", "user.effective.name"), set()),
+            "hosts": _related(
+                ev, ("host.name", "host.asset", "destination.asset", "source.asset"), target_assets
+            ),
         },
     }
     _entities(doc, j)
@@ -156,7 +128,7 @@ def _entities(doc: dict[str, Any], j: Judgement) -> None:
     ev = j.context.evidence
     key = dict(j.candidate.key)
     for col in ENTITY_FIELDS:
-        vals = _values(ev, col)
+        vals = ev.first.get(col, [])
         val = key.get(col, vals[0] if len(vals) == 1 else None)
         if val is None:
             continue
