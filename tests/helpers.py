@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+#: ../shared/data next to the repository (SECOPS_TEST_SHARED_DATA points elsewhere, e.g. at a
+#: missing folder to see which tests skip without it)
+SHARED_DATA = Path(
+    os.environ.get("SECOPS_TEST_SHARED_DATA") or (REPO / ".." / "shared" / "data")
+).resolve()
 EXAMPLE_TOPOLOGY = REPO / "topology" / "example"
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from secops.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
+    DURATION,
     ES_URL_OPTION,
     EXCEPTIONS_OPTION,
     JSON_OPTION,
@@ -103,6 +104,13 @@ def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
     "--since", type=SINCE, help=f"With --es-source: events newer than {SINCE_OPTION_HELP}."
 )
 @QUERY_OPTION
+@click.option(
+    "--max-skew",
+    type=DURATION,
+    envvar="SECOPS_MAX_SKEW",
+    help="How far an event may come before a later-stamped one of the same input (skewed "
+    "clocks, relays); later ones are counted as late events (default 5m; env SECOPS_MAX_SKEW).",
+)
 @CONFIG_OPTION
 @JSON_OPTION
 @click.pass_context
@@ -123,6 +131,7 @@ def correlate(
     es_source: str | None,
     since: str | None,
     query: str | None,
+    max_skew: str | None,
     as_json: bool,
 ) -> None:
     """Read logs, correlate them against the topology, and report findings.
@@ -168,6 +177,7 @@ def correlate(
             dead_letter=cfg.dead_letter,
             on_batch=advance,
             sources=sources,
+            max_skew=max_skew,
         )
     result.report.merge(es_report)
     if as_json:
@@ -179,6 +189,13 @@ def correlate(
     err().print(
         f"{result.events:,} events, {len(result.raised)} findings raised, {len(result.cut)} cut{where}"
     )
+    late = result.correlation.get("late_events", 0)
+    if late:
+        err().print(
+            f"late events: {late:,} came more than the max skew after a later-stamped event of "
+            f"their input (earliest {result.correlation.get('earliest_late')}); correlated with "
+            "the rows still held, counted here (see --max-skew)"
+        )
 
 
 def summary(result: RunResult) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from secops.collect import LineBatch
+from secops.normalise import dead_letter_line
 from secops.normalise.batch import BatchResult, Options, Registry, normalise_batch
 from secops.normalise.events import EventIds
 from secops.schema import empty_events
@@ -136,8 +137,7 @@ def append_dead_letters(dead: pd.DataFrame, path: Path) -> None:
         return
     with open(path, "a", encoding="utf-8") as out:
         for rec in dead.itertuples(index=False):
-            doc = {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw}
-            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            out.write(dead_letter_line(rec.file, int(rec.line), rec.reason, rec.raw))
         out.flush()
         os.fsync(out.fileno())
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from secops.elastic import client_errors, describe
 from secops.errors import CollectError
+from secops.normalise import dead_letter_line
 from secops.schema import EVENT_COLUMNS, conform, empty_events
 
 if TYPE_CHECKING:
@@ -328,10 +329,5 @@ def _record(
     with open(dead_letter, "a", encoding="utf-8") as out:
         for i in bad[bad].index:
             reason = UNKNOWN if shape[i] == "unknown" else NO_TIME
-            record = {
-                "file": hits[i]["_index"],
-                "line": hits[i]["_id"],
-                "reason": reason,
-                "raw": json.dumps(hits[i].get("_source", {}), sort_keys=True, default=str),
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            raw = json.dumps(hits[i].get("_source", {}), sort_keys=True, default=str)
+            out.write(dead_letter_line(hits[i]["_index"], hits[i]["_id"], reason, raw))

@@ -109,7 +109,7 @@ def record_batch(
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
-def dead_letter_line(file: str, line: int, reason: str, raw: str) -> str:
+def dead_letter_line(file: str, line: int | str, reason: str, raw: str) -> str:
     """One dead-letter record as a JSON line: {"file", "line", "reason", "raw"}."""
     doc = {"file": file, "line": line, "reason": reason, "raw": raw}
     text = json.dumps(doc, ensure_ascii=False)

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from secops.normalise import ParseReport, iter_events
+from tests.helpers import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = (REPO / "../shared/data").resolve()
 RUN_DATE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 Run = Callable[..., tuple[pd.DataFrame, ParseReport]]

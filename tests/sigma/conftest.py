@@ -13,8 +13,9 @@ from secops.correlate import correlate
 from secops.examples import expand
 from secops.normalise import iter_events
 from secops.sigma.load import SigmaLoad, load_sigma
+from tests.helpers import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 SIGMA = DATA / "sigma-rules"
 DATASETS = DATA / "security-datasets" / "lateral_movement"
 #: the SigmaHQ rules this suite was written against (../shared/data/sigma-rules/PROVENANCE.md);
