@@ -70,3 +70,20 @@ def test_late_lines_are_counted_with_the_findings_they_lose(tmp_path: Path) -> N
     assert third["late_events"] == 0 and third["findings_raised"] >= 1
     assert third["events_after_window"] == 1  # 06:30 is after the window end 06:09
     assert third["left_out"][0]["what"] == "events_after_window"
+
+
+def test_a_line_dated_2326_does_not_stop_the_scheduled_runs(tmp_path: Path) -> None:
+    """A poison pill for cron: one line whose time nanoseconds cannot hold is dead-lettered,
+    the run writes its findings and the checkpoint moves on; the next run goes on too."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    poison = '203.0.113.5 - - [20/Nov/2326:04:51:54 +0000] "GET / HTTP/1.1" 200 12 "-" "curl"\n'
+    (logs / "auth.log").write_text(failures(20, "05:40", 6) + poison + failures(20, "05:41", 6))
+    first = run(tmp_path, "2026-11-20T06:00:00+00:00")
+    assert (first["status"], first["dead_lettered"], first["events_in_window"]) == ("ok", 1, 12)
+    assert first["findings_raised"] >= 1
+    with (logs / "auth.log").open("a") as fh:
+        fh.write(poison + OK.format(d=20, t="06:05:00"))
+    second = run(tmp_path, "2026-11-20T06:10:00+00:00")
+    assert second["status"] == "ok" and second["dead_lettered"] == 1
+    assert second["window"]["start"] < second["window"]["end"] > first["window"]["end"]
