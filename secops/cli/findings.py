@@ -123,7 +123,8 @@ def list_findings(
     "--events",
     "with_events",
     is_flag=True,
-    help="Also show the evidence events, re-read by event.id from --input (or config inputs).",
+    help="Also show the evidence events, re-read from --input (or config inputs): by event.id, "
+    "and those a long episode omits by the finding's key and time range.",
 )
 @click.option("--input", "-i", "inputs", multiple=True, help="Logs to find the events in.")
 @YEAR_OPTION
@@ -147,12 +148,14 @@ def show(
     cfg = settings(ctx, year=year, tz=tz, data_dir=data_dir)
     doc = find(LocalStore(cfg.data_dir), finding_id)
     if with_events:
+        from secops.correlate import load_rules
         from secops.triage.evidence import evidence_events
 
         sources = list(inputs) or cfg.inputs
         if not sources:
             raise click.UsageError("--events needs --input (or 'inputs' in secops.yaml)")
-        found = evidence_events(doc, sources, year=cfg.year, tz=cfg.tz)
+        rule = next((r for r in load_rules(cfg.rules or None) if r.id == doc["rule"]["id"]), None)
+        found = evidence_events(doc, sources, year=cfg.year, tz=cfg.tz, rule=rule)
         doc["finding"]["evidence"]["events"] = found
     if as_json:
         echo_json(doc)
