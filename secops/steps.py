@@ -70,18 +70,20 @@ def conditions_of(rule: Rule) -> list[Condition]:
 
 
 def rows_read(
-    rules: list[Rule], frame: pd.DataFrame, times: np.ndarray, since: dict[str, int]
+    rules: list[Rule], frame: pd.DataFrame, times: np.ndarray, held: resume.Hold
 ) -> np.ndarray:
-    """The rows some rule reads from its own `since` time on (`times`: the frame's, in ms):
-    all a next step needs (the detectors, the judge and the finding documents see only the
-    rows a rule's conditions pick). Memo columns make the conditions cheap here."""
+    """The rows some rule needs next (`times`: the frame's, in ms): the rows its conditions
+    pick from its floor on, and the rows of its episodes still open (`resume.hold`): all a next
+    step needs (the detectors, the judge and the finding documents see only the rows a rule's
+    conditions pick). Memo columns make the conditions cheap here."""
     out = np.zeros(len(frame), dtype=bool)
     for rule in rules:
         own = conditions_of(rule)
         picked = np.ones(len(frame), dtype=bool) if not own else np.zeros(len(frame), dtype=bool)
         for cond in own:
             picked |= cond(frame)
-        out |= picked & (times >= since[rule.id])
+        out |= picked & (times >= held.floors[rule.id])
+        out[held.rows.get(rule.id, slice(0))] = True
     return out
 
 
@@ -118,6 +120,7 @@ class Steps:
         self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
         self.step_rows, self.ids, self.frontier, self.skew = step_rows, ids, frontier, skew
         self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
+        self.kept = resume.Hold()  # per rule: which of those rows were all held
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
         self.rows, self.latest, self.end = 0, _NEVER, _NEVER
@@ -170,8 +173,9 @@ class Steps:
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
-            self.starts = resume.resume_points(window, times, self.rules, end, self.starts)
-            keep = rows_read(self.rules, window, times, self.starts)
+            self.kept = resume.hold(window, times, self.rules, end, self.starts)
+            self.starts = self.kept.points
+            keep = rows_read(self.rules, window, times, self.kept)
             self.held = pd.concat([window[keep], pending], ignore_index=True)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
             if self.ids is not None:  # a line that old now comes in late: no count needed
@@ -190,9 +194,14 @@ class Steps:
         out = []
         for f in found:
             start, end = (_ms(f["event"][k]) for k in ("start", "end"))
-            if late <= end <= self.end and start >= self.starts.get(f["rule"]["id"], _NEVER):
+            if late <= end <= self.end and self._whole(f["rule"]["id"], start):
                 out.append(f)
         return out
+
+    def _whole(self, rule: str, start: int) -> bool:
+        """Whether an episode from `start` had all its rows held: from the rule's floor on,
+        or one of its episodes still open (rules held per key keep only those before it)."""
+        return start >= self.kept.floors.get(rule, _NEVER) or start in self.kept.opens.get(rule, ())
 
 
 def _ms(iso: str) -> int:
