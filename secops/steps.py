@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,10 +17,13 @@ import pandas as pd
 import pyarrow as pa
 
 from secops.correlate import resume
+from secops.correlate.candidate import Carry
 from secops.correlate.conditions import Condition
+from secops.correlate.kinds import CARRIED, detect_open
 from secops.correlate.rule import Rule, parse_duration
-from secops.correlate.windows import HAS_TIME, to_millis
+from secops.correlate.windows import HAS_TIME, NO_TIME_MS, to_millis
 from secops.errors import ConfigError, SecopsError
+from secops.judge.context import carry_summaries
 from secops.normalise.events import EventIds
 from secops.parallel import ORDER, Frontier, give_back_memory
 from secops.score import rank
@@ -87,6 +91,39 @@ def rows_read(
     return out
 
 
+def carry_open(
+    rules: list[Rule],
+    window: pd.DataFrame,
+    times: np.ndarray,
+    held: resume.Hold,
+    carried: dict[str, Carry],
+    starts: dict[str, int] | None,
+) -> dict[str, Carry]:
+    """Per rule of a kind in `CARRIED`: its episodes still open summarised up to its floor
+    (`held.floors`: one window before the step's end, all a next count needs), so the rows
+    before it are not held (`held` is changed: the rule reads from its floor on). An episode
+    already carried takes the rows up to the floor in its summary."""
+    out = {}
+    for rule in rules:
+        if rule.type not in CARRIED or not rule.group_by:
+            continue
+        rows, floor = held.rows[rule.id], held.floors[rule.id]
+        since = (starts or {}).get(rule.id)
+        own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
+        opened = [
+            c
+            for c in detect_open(rule, window, own, carried.get(rule.id), floor)
+            if c.prefix is not None or times[c.rows[0]] < floor
+        ]
+        held.rows[rule.id], held.points[rule.id] = rows[:0], floor
+        if opened:
+            present = [f for f in dict.fromkeys(rule.group_by) if f in window.columns]
+            keys = window[present].iloc[[int(c.rows[0]) for c in opened]]
+            cut = [replace(c, rows=c.rows[times[c.rows] < floor]) for c in opened]
+            out[rule.id] = Carry(keys.reset_index(drop=True), carry_summaries(cut, window))
+    return out
+
+
 class Steps:
     """Correlate a stream of prepared frames (merged in time order) in time steps, with the
     findings of one `detect` over the whole stream.
@@ -110,7 +147,9 @@ class Steps:
     def __init__(
         self,
         rules: list[Rule],
-        detect_rows: Callable[[pd.DataFrame, dict[str, int] | None], list[dict[str, Any]]],
+        detect_rows: Callable[
+            [pd.DataFrame, dict[str, int] | None, dict[str, Carry] | None], list[dict[str, Any]]
+        ],
         clock: Laps,
         step_rows: int,
         ids: EventIds | None = None,
@@ -121,6 +160,7 @@ class Steps:
         self.step_rows, self.ids, self.frontier, self.skew = step_rows, ids, frontier, skew
         self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
         self.kept = resume.Hold()  # per rule: which of those rows were all held
+        self.carried: dict[str, Carry] = {}  # per rule: open episodes carried as summaries
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
         self.rows, self.latest, self.end = 0, _NEVER, _NEVER
@@ -167,13 +207,16 @@ class Steps:
         window, pending, times = _cut(pieces, end)
         give_back_memory()
         self.clock.lap("steps")
-        found = self.detect_rows(window, self.starts)
+        found = self.detect_rows(window, self.starts, self.carried)
         since = self.end if self.steps else None
         for f in resume.changed_since(found, self.rules, since) + self._late_changed(found):
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
             self.kept = resume.hold(window, times, self.rules, end, self.starts)
+            self.carried = carry_open(
+                self.rules, window, times, self.kept, self.carried, self.starts
+            )
             self.starts = self.kept.points
             keep = rows_read(self.rules, window, times, self.kept)
             self.held = pd.concat([window[keep], pending], ignore_index=True)
