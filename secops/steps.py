@@ -132,10 +132,12 @@ class Steps:
     without one, the latest event time seen) - `skew`, keeps the
     findings that can have changed since the previous step (a later version of an id replaces
     the earlier one as its episode grows) and holds on, per rule, to the rows it reads from
-    its own resume point on (`resume_points`): every episode that may still grow keeps its
-    first event, so its id and evidence are those of one whole run (see
-    secops/correlate/resume.py). An episode that never closes (a key active without a
-    window's gap) rightly pins its rule's held rows to its start; memory then grows with it.
+    its own resume point on (`resume.hold`, per key where episodes are sessions of one key):
+    every episode that may still grow keeps its first event, so its id and evidence are those
+    of one whole run (see secops/correlate/resume.py). An open threshold or distinct episode
+    keeps only its last window of rows and a summary of the others (`carry_open`); one of a
+    sequence, Sigma temporal or absence rule that never closes (a key active without a
+    window's gap) pins its rule's held rows to its start; memory then grows with it.
     Rows are correlated in the order of a serial read (`ORDER`), as one whole run has them.
 
     An event at or before a past step's end (out of order by more than `skew`) is late: it is
