@@ -21,6 +21,7 @@ import pandas as pd
 
 from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
+from secops.correlate.candidate import Carry
 from secops.correlate.rule import Rule
 from secops.enrich import enrich
 from secops.judge import judge
@@ -249,15 +250,17 @@ def detect(
     *,
     enriched: bool = False,
     since: dict[str, int] | None = None,
+    carried: dict[str, Carry] | None = None,
 ) -> list[dict[str, Any]]:
     """enrich -> correlate -> judge -> score, on an events frame already in memory
     (`enriched`: the topology columns are there already, e.g. from enrich_and_select;
-    `since`: per rule id, the time from which that rule reads the events)."""
+    `since`: per rule id, the time from which that rule reads the events; `carried`: per rule
+    id, its open episodes whose first rows a time step summarised)."""
     clock = clock or _Clock()
     if not enriched:
         events = enrich(events, topology)
         clock.lap("enrich")
-    candidates = correlate(events, rules, since)
+    candidates = correlate(events, rules, since, carried)
     clock.lap("rules")
     judgements = judge(candidates, events, topology, exceptions or (), now)
     clock.lap("judge")
@@ -348,9 +351,14 @@ def run(
     )  # fmt: skip
 
     def detect_rows(
-        events: pd.DataFrame, since: dict[str, int] | None = None
+        events: pd.DataFrame,
+        since: dict[str, int] | None = None,
+        carried: dict[str, Carry] | None = None,
     ) -> list[dict[str, Any]]:
-        return detect(events, rules, topology, clock, exceptions, now, enriched=True, since=since)
+        return detect(
+            events, rules, topology, clock, exceptions, now, enriched=True, since=since,
+            carried=carried,
+        )  # fmt: skip
 
     plan = _plan(inputs, sources, step_rows)
     report = ParseReport()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,10 +17,13 @@ import pandas as pd
 import pyarrow as pa
 
 from secops.correlate import resume
+from secops.correlate.candidate import Carry
 from secops.correlate.conditions import Condition
+from secops.correlate.kinds import CARRIED, detect_open
 from secops.correlate.rule import Rule, parse_duration
-from secops.correlate.windows import HAS_TIME, to_millis
+from secops.correlate.windows import HAS_TIME, NO_TIME_MS, to_millis
 from secops.errors import ConfigError, SecopsError
+from secops.judge.context import carry_summaries
 from secops.normalise.events import EventIds
 from secops.parallel import ORDER, Frontier, give_back_memory
 from secops.score import rank
@@ -70,18 +74,53 @@ def conditions_of(rule: Rule) -> list[Condition]:
 
 
 def rows_read(
-    rules: list[Rule], frame: pd.DataFrame, times: np.ndarray, since: dict[str, int]
+    rules: list[Rule], frame: pd.DataFrame, times: np.ndarray, held: resume.Hold
 ) -> np.ndarray:
-    """The rows some rule reads from its own `since` time on (`times`: the frame's, in ms):
-    all a next step needs (the detectors, the judge and the finding documents see only the
-    rows a rule's conditions pick). Memo columns make the conditions cheap here."""
+    """The rows some rule needs next (`times`: the frame's, in ms): the rows its conditions
+    pick from its floor on, and the rows of its episodes still open (`resume.hold`): all a next
+    step needs (the detectors, the judge and the finding documents see only the rows a rule's
+    conditions pick). Memo columns make the conditions cheap here."""
     out = np.zeros(len(frame), dtype=bool)
     for rule in rules:
         own = conditions_of(rule)
         picked = np.ones(len(frame), dtype=bool) if not own else np.zeros(len(frame), dtype=bool)
         for cond in own:
             picked |= cond(frame)
-        out |= picked & (times >= since[rule.id])
+        out |= picked & (times >= held.floors[rule.id])
+        out[held.rows.get(rule.id, slice(0))] = True
+    return out
+
+
+def carry_open(
+    rules: list[Rule],
+    window: pd.DataFrame,
+    times: np.ndarray,
+    held: resume.Hold,
+    carried: dict[str, Carry],
+    starts: dict[str, int] | None,
+) -> dict[str, Carry]:
+    """Per rule of a kind in `CARRIED`: its episodes still open summarised up to its floor
+    (`held.floors`: one window before the step's end, all a next count needs), so the rows
+    before it are not held (`held` is changed: the rule reads from its floor on). An episode
+    already carried takes the rows up to the floor in its summary."""
+    out = {}
+    for rule in rules:
+        if rule.type not in CARRIED or not rule.group_by:
+            continue
+        rows, floor = held.rows[rule.id], held.floors[rule.id]
+        since = (starts or {}).get(rule.id)
+        own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
+        opened = [
+            c
+            for c in detect_open(rule, window, own, carried.get(rule.id), floor)
+            if c.prefix is not None or times[c.rows[0]] < floor
+        ]
+        held.rows[rule.id], held.points[rule.id] = rows[:0], floor
+        if opened:
+            present = [f for f in dict.fromkeys(rule.group_by) if f in window.columns]
+            keys = window[present].iloc[[int(c.rows[0]) for c in opened]]
+            cut = [replace(c, rows=c.rows[times[c.rows] < floor]) for c in opened]
+            out[rule.id] = Carry(keys.reset_index(drop=True), carry_summaries(cut, window))
     return out
 
 
@@ -93,10 +132,12 @@ class Steps:
     without one, the latest event time seen) - `skew`, keeps the
     findings that can have changed since the previous step (a later version of an id replaces
     the earlier one as its episode grows) and holds on, per rule, to the rows it reads from
-    its own resume point on (`resume_points`): every episode that may still grow keeps its
-    first event, so its id and evidence are those of one whole run (see
-    secops/correlate/resume.py). An episode that never closes (a key active without a
-    window's gap) rightly pins its rule's held rows to its start; memory then grows with it.
+    its own resume point on (`resume.hold`, per key where episodes are sessions of one key):
+    every episode that may still grow keeps its first event, so its id and evidence are those
+    of one whole run (see secops/correlate/resume.py). An open threshold or distinct episode
+    keeps only its last window of rows and a summary of the others (`carry_open`); one of a
+    sequence, Sigma temporal or absence rule that never closes (a key active without a
+    window's gap) pins its rule's held rows to its start; memory then grows with it.
     Rows are correlated in the order of a serial read (`ORDER`), as one whole run has them.
 
     An event at or before a past step's end (out of order by more than `skew`) is late: it is
@@ -108,7 +149,9 @@ class Steps:
     def __init__(
         self,
         rules: list[Rule],
-        detect_rows: Callable[[pd.DataFrame, dict[str, int] | None], list[dict[str, Any]]],
+        detect_rows: Callable[
+            [pd.DataFrame, dict[str, int] | None, dict[str, Carry] | None], list[dict[str, Any]]
+        ],
         clock: Laps,
         step_rows: int,
         ids: EventIds | None = None,
@@ -118,6 +161,8 @@ class Steps:
         self.rules, self.detect_rows, self.clock = rules, detect_rows, clock
         self.step_rows, self.ids, self.frontier, self.skew = step_rows, ids, frontier, skew
         self.starts: dict[str, int] | None = None  # per rule: where its next step reads from
+        self.kept = resume.Hold()  # per rule: which of those rows were all held
+        self.carried: dict[str, Carry] = {}  # per rule: open episodes carried as summaries
         self.held: pd.DataFrame | None = None
         self.buffer: list[pd.DataFrame] = []
         self.rows, self.latest, self.end = 0, _NEVER, _NEVER
@@ -164,14 +209,18 @@ class Steps:
         window, pending, times = _cut(pieces, end)
         give_back_memory()
         self.clock.lap("steps")
-        found = self.detect_rows(window, self.starts)
+        found = self.detect_rows(window, self.starts, self.carried)
         since = self.end if self.steps else None
         for f in resume.changed_since(found, self.rules, since) + self._late_changed(found):
             self.found[f["finding"]["id"]] = f
         self.steps += 1
         if end is not None:
-            self.starts = resume.resume_points(window, times, self.rules, end, self.starts)
-            keep = rows_read(self.rules, window, times, self.starts)
+            self.kept = resume.hold(window, times, self.rules, end, self.starts)
+            self.carried = carry_open(
+                self.rules, window, times, self.kept, self.carried, self.starts
+            )
+            self.starts = self.kept.points
+            keep = rows_read(self.rules, window, times, self.kept)
             self.held = pd.concat([window[keep], pending], ignore_index=True)
             self.held_max, self.end = max(self.held_max, len(self.held)), end
             if self.ids is not None:  # a line that old now comes in late: no count needed
@@ -190,9 +239,14 @@ class Steps:
         out = []
         for f in found:
             start, end = (_ms(f["event"][k]) for k in ("start", "end"))
-            if late <= end <= self.end and start >= self.starts.get(f["rule"]["id"], _NEVER):
+            if late <= end <= self.end and self._whole(f["rule"]["id"], start):
                 out.append(f)
         return out
+
+    def _whole(self, rule: str, start: int) -> bool:
+        """Whether an episode from `start` had all its rows held: from the rule's floor on,
+        or one of its episodes still open (rules held per key keep only those before it)."""
+        return start >= self.kept.floors.get(rule, _NEVER) or start in self.kept.opens.get(rule, ())
 
 
 def _ms(iso: str) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from secops.correlate.candidate import Candidate
+from secops.correlate.candidate import Candidate, Carried, Carry
 from secops.correlate.rule import Rule
 from secops.correlate.windows import HAS_TIME, key_codes, sessions, sliding_counts, sliding_distinct
 
@@ -35,13 +35,21 @@ def _episodes(
     times: np.ndarray,
     fire: np.ndarray,
     gap_ms: int,
+    carried: dict[int, Carried] | None = None,
+    after: int | None = None,
 ) -> list[Candidate]:
-    """Group `rows` into sessions per key (gap <= gap_ms); each session with a firing row is a candidate."""
+    """Group `rows` into sessions per key (gap <= gap_ms); each session with a firing row is a
+    candidate (`after`: instead each session with an event after that time, `fired` saying
+    which fire). `carried` (key code -> summary of an episode's first rows): the key's first
+    session continues that episode."""
     valid = keys >= 0
     rows, keys, fire = rows[valid], keys[valid], fire[valid]
     t = times[rows]
     sid = sessions(keys, t, gap_ms)
-    firing = np.unique(sid[fire])
+    fired = np.unique(sid[fire])
+    opened = _continued(keys, sid, carried or {})
+    fired = np.union1d(fired, [s for s, c in opened.items() if c.fired]).astype(np.int64)
+    firing = fired if after is None else np.unique(sid[t > after])
     if len(firing) == 0:
         return []
     keep = np.isin(sid, firing)
@@ -50,11 +58,43 @@ def _episodes(
     sid, rows, t, keys = sid[order], rows[order], t[order], keys[order]
     first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
     last = np.r_[first[1:], len(sid)] - 1
+    hit = set(fired.tolist())
     out = []
     for a, b in zip(first.tolist(), last.tolist(), strict=True):
         key = tuple(zip(rule.group_by, uniques[int(keys[a])], strict=False))
-        out.append(Candidate(rule, key, int(t[a]), int(t[b]), rows[a : b + 1], int(t[a])))
+        pre, s = opened.get(int(sid[a])), int(sid[a])
+        start = int(t[a]) if pre is None else pre.start
+        out.append(
+            Candidate(rule, key, start, int(t[b]), rows[a : b + 1], start, prefix=pre,
+                      fired=s in hit)
+        )  # fmt: skip
     return out
+
+
+def _continued(keys: np.ndarray, sid: np.ndarray, carried: dict[int, Carried]) -> dict:
+    """Session id -> the carried summary it continues (the first session of a carried key)."""
+    if not carried or len(keys) == 0:
+        return {}
+    none = np.iinfo(np.int64).max
+    firsts = np.full(max(int(keys.max()), *carried) + 1, none, dtype=np.int64)
+    np.minimum.at(firsts, keys, sid)  # sessions number each key's in time order
+    return {int(firsts[c]): pre for c, pre in carried.items() if firsts[c] != none}
+
+
+def _keyed(
+    frame: pd.DataFrame, rows: np.ndarray, fields: list[str], carry: Carry | None
+) -> tuple[np.ndarray, Sequence[tuple], dict[int, Carried]]:
+    """Key codes of `rows` and the key values, with the code of each carried key (its key
+    columns are coded with the rows': a carried key without rows gets a code of its own)."""
+    sub = _columns(frame, fields).iloc[rows]
+    if carry is None or not carry.summaries:
+        keys, uniques = key_codes(sub, fields)
+        return keys, uniques, {}
+    both = pd.concat([sub, carry.keys[list(sub.columns)]], ignore_index=True)
+    codes, uniques = key_codes(both, fields)
+    mine = codes[len(sub) :]
+    carried = {int(c): s for c, s in zip(mine.tolist(), carry.summaries, strict=True) if c >= 0}
+    return codes[: len(sub)], uniques, carried
 
 
 def detect_match(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
@@ -77,25 +117,33 @@ def detect_match(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Can
     )
 
 
-def detect_threshold(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+def detect_threshold(
+    rule: Rule, frame: pd.DataFrame, times: np.ndarray, carry: Carry | None = None,
+    after: int | None = None,
+) -> list[Candidate]:  # fmt: skip
     rows = _selected(rule, frame, times)
-    keys, uniques = key_codes(_columns(frame, rule.group_by).iloc[rows], list(rule.group_by))
+    keys, uniques, carried = _keyed(frame, rows, list(rule.group_by), carry)
     counts = sliding_counts(keys, times[rows], rule.window_ms)
-    return _episodes(rule, rows, keys, uniques, times, counts >= rule.threshold, rule.window_ms)
+    fire = counts >= rule.threshold
+    return _episodes(rule, rows, keys, uniques, times, fire, rule.window_ms, carried, after)
 
 
-def detect_distinct(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+def detect_distinct(
+    rule: Rule, frame: pd.DataFrame, times: np.ndarray, carry: Carry | None = None,
+    after: int | None = None,
+) -> list[Candidate]:  # fmt: skip
     rows = _selected(rule, frame, times)
     assert rule.field is not None
-    sub = _columns(frame, (*rule.group_by, rule.field)).iloc[rows]
+    sub = _columns(frame, (rule.field,)).iloc[rows]
     values, _ = pd.factorize(
         sub[rule.field] if rule.field in sub.columns else pd.Series([pd.NA] * len(sub))
     )
     has_value = values >= 0
-    rows, sub, values = rows[has_value], sub[has_value], values[has_value]
-    keys, uniques = key_codes(sub, list(rule.group_by))
+    rows, values = rows[has_value], values[has_value]
+    keys, uniques, carried = _keyed(frame, rows, list(rule.group_by), carry)
     distinct = sliding_distinct(keys, times[rows], values.astype(np.int64), rule.window_ms)
-    return _episodes(rule, rows, keys, uniques, times, distinct >= rule.threshold, rule.window_ms)
+    fire = distinct >= rule.threshold
+    return _episodes(rule, rows, keys, uniques, times, fire, rule.window_ms, carried, after)
 
 
 def detect_absence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
@@ -138,6 +186,20 @@ KINDS: dict[str, Detector] = {
     "distinct": detect_distinct,
     "absence": detect_absence,
 }
+
+
+#: kinds whose open episodes can be carried as summaries (`Carry`) instead of rows
+CARRIED: dict[str, Callable[..., list[Candidate]]] = {
+    "threshold": detect_threshold,
+    "distinct": detect_distinct,
+}
+
+
+def detect_open(
+    rule: Rule, frame: pd.DataFrame, times: np.ndarray, carry: Carry | None, after: int
+) -> list[Candidate]:
+    """Every episode with an event after `after` (fired or not), continuing `carry`."""
+    return CARRIED[rule.type](rule, frame, times, carry, after=after)
 
 
 def register(kind: str, detector: Detector) -> None:

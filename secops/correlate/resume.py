@@ -16,6 +16,7 @@ that can have changed since the last checkpoint (`changed_since`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,15 +46,51 @@ def resume_points(
 
     `since` (the previous points) limits each rule to the events it was given; a rule with a
     short window then holds back only its own window, not the longest rule's."""
-    points = {}
+    return hold(events, times, rules, end_ms, since).points
+
+
+@dataclass
+class Hold:
+    """What a next step needs, per rule: `points`, where it reads from (`resume_points`);
+    `floors`, from when on it needs every row its conditions pick (one window back, or the
+    point itself for kinds not held per key); `rows`, the positions it needs before its floor
+    (per key: the rows of that key's episode still open); `opens`, the first events of those
+    episodes."""
+
+    points: dict[str, int] = field(default_factory=dict)
+    floors: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+    opens: dict[str, set[int]] = field(default_factory=dict)
+
+
+def hold(
+    events: pd.DataFrame,
+    times: np.ndarray,
+    rules: list[Rule],
+    end_ms: int,
+    since: dict[str, int] | None = None,
+) -> Hold:
+    """Per rule, where its next correlation reads from and which rows it needs.
+
+    Kinds whose episodes are sessions of one key over the rows of one filter (`PER_KEY`) hold
+    per key: the rows of a key whose episode is still open from that episode's first event,
+    the others only from one window back. The rows of a closed episode that stay (another rule
+    holds them) make a part of it that ends a window before `end_ms`: it never reaches the next
+    step's findings (`changed_since`) and no open episode comes within a window of it."""
+    out = Hold()
     for rule in rules:
         start = (since or {}).get(rule.id)
         own = times if start is None else np.where(times >= start, times, NO_TIME_MS)
-        opened = _open_start(rule, events, own, end_ms)
-        points[rule.id] = (
-            end_ms - _slack(rule) if opened is None else min(end_ms - _slack(rule), opened)
-        )
-    return points
+        floor = end_ms - _slack(rule)
+        rows = _open_rows(rule, events, own, end_ms)
+        opened = int(own[rows].min()) if len(rows) else None
+        out.points[rule.id] = floor if opened is None else min(floor, opened)
+        if _per_key(rule):
+            out.floors[rule.id], out.rows[rule.id] = floor, rows
+            out.opens[rule.id] = _firsts(rule, events, own, rows)
+        else:
+            out.floors[rule.id] = out.points[rule.id]
+    return out
 
 
 def longest_window(rules: list[Rule]) -> int:
@@ -77,18 +114,39 @@ def _slack(rule: Rule) -> int:
     return 2 * rule.window_ms if rule.type == "absence" else rule.window_ms
 
 
-def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int) -> int | None:
+#: kinds whose episodes are sessions of one key over one filter's rows (held per key)
+PER_KEY = frozenset({"match", "threshold", "distinct"})
+
+
+def _per_key(rule: Rule) -> bool:
+    return rule.type in PER_KEY and bool(rule.group_by)
+
+
+def _firsts(rule: Rule, events: pd.DataFrame, times: np.ndarray, rows: np.ndarray) -> set[int]:
+    """The first event time of each open episode (`rows`: their rows)."""
+    if len(rows) == 0:
+        return set()
+    fields = list(rule.group_by)
+    present = [f for f in dict.fromkeys(fields) if f in events.columns]
+    keys, _ = key_codes(events[present].iloc[rows], fields)
+    t = times[rows]
+    first = pd.DataFrame({"k": keys, "t": t}).groupby("k")["t"].min()
+    return {int(v) for v in first.to_numpy()}
+
+
+def _open_rows(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int) -> np.ndarray:
+    """The rows of every episode still open at `end_ms` (positions in `events`)."""
     if rule.type == "sequence":
         step = rule.steps[0]
         mask, fields = step.filter(events), list(step.by)
     elif rule.type == "match" and not rule.group_by:
-        return None  # one finding per event: nothing to resume
+        return np.zeros(0, dtype=np.int64)  # one finding per event: nothing to resume
     else:
         mask = rule.filter(events) if rule.filter is not None else np.ones(len(events), bool)
         fields = list(rule.group_by)
     rows = np.flatnonzero(np.asarray(mask, dtype=bool) & (times > HAS_TIME))
     if len(rows) == 0:
-        return None
+        return rows
     present = [f for f in dict.fromkeys(fields) if f in events.columns]  # take only these
     # Sessions of the recent rows only, reaching further back while an open one may have
     # begun earlier: a session whose first event lies a window after the cut has no event
@@ -97,21 +155,27 @@ def _open_start(rule: Rule, events: pd.DataFrame, times: np.ndarray, end_ms: int
     cut = recent - rule.window_ms
     while True:
         part = rows[times[rows] >= cut]
-        start = _earliest_open(events[present].iloc[part], times[part], fields, rule, recent)
-        if start is None or start >= cut + rule.window_ms or len(part) == len(rows):
-            return start
+        opened = part[_open_mask(events[present].iloc[part], times[part], fields, rule, recent)]
+        if (
+            len(opened) == 0
+            or times[opened].min() >= cut + rule.window_ms
+            or len(part) == len(rows)
+        ):
+            return opened
         cut -= 4 * (end_ms - cut)
 
 
-def _earliest_open(
+def _open_mask(
     frame: pd.DataFrame, t: np.ndarray, fields: list[str], rule: Rule, recent: int
-) -> int | None:
-    """The first event of the earliest session that reaches past `recent` (None: none)."""
+) -> np.ndarray:
+    """Which rows belong to a session that reaches past `recent`."""
+    out = np.zeros(len(t), dtype=bool)
     if len(t) == 0 or t.max() <= recent:
-        return None
+        return out
     keys, _ = key_codes(frame, fields)
-    t = t[keys >= 0]
-    sid = sessions(keys[keys >= 0], t, rule.window_ms)
-    span = pd.DataFrame({"sid": sid, "t": t}).groupby("sid")["t"].agg(["min", "max"])
-    open_ = span[span["max"] > recent]
-    return int(open_["min"].min()) if len(open_) else None
+    valid = np.flatnonzero(keys >= 0)
+    sid = sessions(keys[valid], t[valid], rule.window_ms)
+    last = pd.Series(t[valid]).groupby(sid).max()
+    open_ids = last.index.to_numpy()[last.to_numpy() > recent]
+    out[valid] = np.isin(sid, open_ids)
+    return out

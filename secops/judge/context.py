@@ -9,17 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secops.correlate.candidate import Candidate
+from secops.correlate.candidate import Candidate, Carried
+from secops.judge import carry
 from secops.judge.evidence import (
     ENTITY_FIELDS,
     EVIDENCE_IDS,
-    FIRST_VALUES,
-    SMALLEST_VALUES,
     Evidence,
     Ragged,
     distinct_first,
-    distinct_smallest,
     distinct_tuples,
+    distincts,
     head_tail_ids,
 )
 
@@ -93,6 +92,7 @@ def build_contexts(
     targets = distinct_tuples(frame, Ragged.of(lasts), TARGET_COLUMNS)
     hosts = distinct_first(frame, Ragged.of(firsts), ["host.asset"], None)["host.asset"]
     evidence = summarise(candidates, frame, ids)
+    _carried_in(candidates, frame, ids, (evidence, sources, targets, hosts))
     out = []
     for i, c in enumerate(candidates):
         ctx = Context(c, evidence[i])
@@ -114,9 +114,7 @@ def summarise(
 ) -> list[Evidence]:
     rows = [c.rows for c in candidates]
     r = Ragged.of(rows)
-    first = distinct_first(frame, r, FIRST_COLUMNS, FIRST_VALUES)
-    small = distinct_smallest(frame, r, RELATED_COLUMNS, SMALLEST_VALUES)
-    users = distinct_first(frame, r, ["user.name"], None)["user.name"]
+    first, small, users = distincts(frame, r, FIRST_COLUMNS, RELATED_COLUMNS)
     ids = head_tail_ids(frame, rows, ids_kept)
     return [
         Evidence(
@@ -128,6 +126,32 @@ def summarise(
         )
         for i, c in enumerate(candidates)
     ]
+
+
+def carry_summaries(candidates: list[Candidate], frame: pd.DataFrame) -> list[Carried]:
+    """Each candidate's rows (after its own summary, if any) summarised (`secops.judge.carry`)."""
+    return carry.summaries(
+        candidates, frame, FIRST_COLUMNS, RELATED_COLUMNS, SOURCE_COLUMNS, TARGET_COLUMNS
+    )
+
+
+def _carried_in(
+    candidates: list[Candidate], frame: pd.DataFrame, ids: int, found: tuple[list, ...]
+) -> None:
+    """Episodes whose first rows a time step summarised (`Candidate.prefix`): their evidence,
+    sources, targets and hosts those of the whole episode (`found`, replaced in place)."""
+    at = [i for i, c in enumerate(candidates) if c.prefix is not None]
+    if not at:
+        return
+    whole = carry_summaries([candidates[i] for i in at], frame)
+    evidence, sources, targets, hosts = found
+    for i, m in zip(at, whole, strict=True):
+        evidence[i], sources[i], targets[i], hosts[i] = (
+            carry.evidence(m, ids),
+            list(m.sources),
+            list(m.targets),
+            list(m.hosts),
+        )
 
 
 def _first_rows(c: Candidate) -> np.ndarray:

@@ -163,6 +163,18 @@ def distinct_smallest(
     return out
 
 
+def distincts(
+    frame: pd.DataFrame, r: Ragged, first_cols: Sequence[str], related_cols: Sequence[str]
+) -> tuple[dict[str, list[list[Any]]], dict[str, list[list[Any]]], list[list[Any]]]:
+    """Per group: the first distinct values of `first_cols`, the smallest of `related_cols`
+    and every distinct user.name (what `Evidence` keeps)."""
+    return (
+        distinct_first(frame, r, first_cols, FIRST_VALUES),
+        distinct_smallest(frame, r, related_cols, SMALLEST_VALUES),
+        distinct_first(frame, r, ["user.name"], None)["user.name"],
+    )
+
+
 def distinct_tuples(
     frame: pd.DataFrame, r: Ragged, cols: Sequence[str]
 ) -> list[list[dict[str, Any]]]:
