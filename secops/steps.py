@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from secops.config import valid_duration
 from secops.correlate import resume
 from secops.correlate.candidate import Carry
-from secops.correlate.conditions import Condition
 from secops.correlate.kinds import CARRIED, detect_open
-from secops.correlate.rule import Rule, parse_duration
+from secops.correlate.rule import Rule, conditions_of
 from secops.correlate.windows import HAS_TIME, NO_TIME_MS, to_millis
-from secops.errors import ConfigError, SecopsError
+from secops.errors import ConfigError
 from secops.judge.context import carry_summaries
 from secops.normalise.events import EventIds
 from secops.parallel import ORDER, Frontier, give_back_memory
@@ -43,8 +43,8 @@ def max_skew_ms(value: str | int | None = None) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     try:
-        return parse_duration(value)
-    except SecopsError as exc:
+        return int(valid_duration(value).total_seconds() * 1000)
+    except ConfigError as exc:
         raise ConfigError(f"SECOPS_MAX_SKEW / max_skew: {exc}") from exc
 
 
@@ -65,12 +65,6 @@ def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
                 pd.arrays.ArrowExtensionArray(data.combine_chunks()), index=frame.index
             )
     return frame
-
-
-def conditions_of(rule: Rule) -> list[Condition]:
-    """The conditions that pick a rule's rows (none: it reads every row)."""
-    own = [c for c in (rule.filter, rule.followed_by) if c is not None]
-    return own + [s.filter for s in rule.steps if s.filter is not None]
 
 
 def rows_read(

@@ -73,6 +73,12 @@ def parse_duration(value: Any, file: str | None = None, line: int | None = None)
     return int(m.group(1)) * _UNIT_MS[m.group(2)]
 
 
+def conditions_of(rule: Rule) -> list[Condition]:
+    """The conditions that pick a rule's rows (none: it reads every row)."""
+    own = [c for c in (rule.filter, rule.followed_by) if c is not None]
+    return own + [s.filter for s in rule.steps if s.filter is not None]
+
+
 @dataclass(frozen=True)
 class Threat:
     tactic_id: str | None = None

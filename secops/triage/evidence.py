@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secops.correlate.rule import Rule
+from secops.correlate.rule import Rule, conditions_of
 from secops.normalise import ParseReport, iter_events
 
 COLUMNS = (
@@ -72,8 +72,7 @@ def _by_key(doc: dict[str, Any], rule: Rule | None) -> Callable[[pd.DataFrame], 
     key = doc["finding"].get("key") or {}
     if rule is None or not key:
         return None
-    conditions = [c for c in (rule.filter, rule.followed_by) if c is not None]
-    conditions += [st.filter for st in rule.steps if st.filter is not None]
+    conditions = conditions_of(rule)
     start, end = pd.Timestamp(doc["event"]["start"]), pd.Timestamp(doc["event"]["end"])
 
     def rows(batch: pd.DataFrame) -> np.ndarray:
