@@ -20,6 +20,7 @@ from secops.parallel import read_parallel
 from secops.pipeline import enrich_and_select, read_events
 from secops.topology import load_topology
 from tests.helpers import EXAMPLE_TOPOLOGY
+from tests.normalise.test_poison_lines import EVE
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 GOOD_SSHD = "Nov 20 04:51:{s:02d} web01 sshd[7]: Failed password for root from 203.0.113.9 port 4{s:04d} ssh2"
@@ -29,18 +30,7 @@ POISON = {
     "access": '203.0.113.5 - - [20/Nov/2326:04:51:54 +0000] "GET / HTTP/1.1" 200 12 "-" "curl/8"',
     "rfc5424": "<38>1 2326-10-11T22:14:15.003Z web01 sshd 4711 - - Failed password for root "
     "from 203.0.113.9 port 4000 ssh2",
-    "suricata": json.dumps(
-        {
-            "timestamp": "2326-11-20T04:51:54.000000+0000",
-            "event_type": "alert",
-            "src_ip": "203.0.113.9",
-            "src_port": 4000,
-            "dest_ip": "10.10.0.11",
-            "dest_port": 22,
-            "proto": "TCP",
-            "alert": {"signature": "ET SCAN", "signature_id": 1, "severity": 2},
-        }
-    ),
+    "suricata": json.dumps({**EVE, "timestamp": "2326-11-20T04:51:54.000000+0000"}),
     "ecs": json.dumps({"@timestamp": "2326-11-20T04:51:54Z", "event": {"action": "x"}}),
 }
 
