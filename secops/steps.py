@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from secops.config import valid_duration
-from secops.correlate import resume
+from secops.correlate import resume, run_rule
 from secops.correlate.candidate import Carry
 from secops.correlate.kinds import CARRIED, detect_open
 from secops.correlate.rule import Rule, conditions_of
@@ -92,6 +92,7 @@ def carry_open(
     held: resume.Hold,
     carried: dict[str, Carry],
     starts: dict[str, int] | None,
+    end: int,
 ) -> dict[str, Carry]:
     """Per rule of a kind in `CARRIED`: its episodes still open summarised up to its floor
     (`held.floors`: one window before the step's end, all a next count needs), so the rows
@@ -99,6 +100,11 @@ def carry_open(
     already carried takes the rows up to the floor in its summary."""
     out = {}
     for rule in rules:
+        if rule.type == "sequence":
+            found = _sequence_open(rule, window, times, end, held, carried.get(rule.id), starts)
+            if found is not None:
+                out[rule.id] = found
+            continue
         if rule.type not in CARRIED or not rule.group_by:
             continue
         rows, floor = held.rows[rule.id], held.floors[rule.id]
@@ -116,6 +122,43 @@ def carry_open(
             cut = [replace(c, rows=c.rows[times[c.rows] < floor]) for c in opened]
             out[rule.id] = Carry(keys.reset_index(drop=True), carry_summaries(cut, window))
     return out
+
+
+def _sequence_open(
+    rule: Rule,
+    window: pd.DataFrame,
+    times: np.ndarray,
+    end: int,
+    held: resume.Hold,
+    carried: Carry | None,
+    starts: dict[str, int] | None,
+) -> Carry | None:
+    """A sequence rule's episodes that a later match may still continue (its latest match
+    started within two windows of the step's end), summarised up to the rule's floor: one
+    window per step before the end, so every match ending after the end is found as one
+    whole run finds it (each step's completion needs only the partial matches of the window
+    before it). Its events from the floor on stay rows (`Carried.recent`, by event id)."""
+    floor = end - len(rule.steps) * rule.window_ms
+    held.floors[rule.id] = held.points[rule.id] = floor
+    held.rows[rule.id], held.opens[rule.id] = np.zeros(0, dtype=np.int64), set()
+    since = (starts or {}).get(rule.id)
+    own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
+    found = run_rule(rule, window, own, carried or Carry(pd.DataFrame(), [], None))
+    opened = [c for c in found if c.last > end - 2 * rule.window_ms]
+    if not opened:
+        return None
+    cut = [
+        replace(c, rows=c.rows[times[c.rows] < floor],
+                steps={s: r[times[r] < floor] for s, r in c.steps.items()})
+        for c in opened
+    ]  # fmt: skip
+    ids = window["event.id"]
+    summaries = [
+        replace(m, recent={s: tuple(ids.iloc[r[times[r] >= floor]]) for s, r in c.steps.items()})
+        for m, c in zip(carry_summaries(cut, window), opened, strict=True)
+    ]
+    keys = pd.DataFrame([{n: v for n, v in c.key} for c in opened])
+    return Carry(keys, summaries, end)
 
 
 class Steps:
@@ -211,7 +254,7 @@ class Steps:
         if end is not None:
             self.kept = resume.hold(window, times, self.rules, end, self.starts)
             self.carried = carry_open(
-                self.rules, window, times, self.kept, self.carried, self.starts
+                self.rules, window, times, self.kept, self.carried, self.starts, end
             )
             self.starts = self.kept.points
             keep = rows_read(self.rules, window, times, self.kept)

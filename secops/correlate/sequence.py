@@ -17,12 +17,13 @@ a sort + `searchsorted`; the whole detector is O(n log n) in the rows it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from secops.correlate.candidate import Candidate
-from secops.correlate.kinds import register
+from secops.correlate.candidate import Candidate, Carried, Carry
+from secops.correlate.kinds import CARRIED, register
 from secops.correlate.rule import Rule, Step
 from secops.correlate.windows import HAS_TIME, key_codes, sessions
 
@@ -55,12 +56,12 @@ class KeySpace:
         _, first_of = np.unique(local[valid], return_index=True)  # codes are 0..k-1
         first = valid[first_of]
         texts = _keys(frame, rows[first], fields)
-        glob = np.array([self._code(t) for t in texts], dtype=np.int64)
+        glob = np.array([self.code(t) for t in texts], dtype=np.int64)
         out = np.full(len(rows), -1, dtype=np.int64)
         out[valid] = glob[local[valid]]
         return out
 
-    def _code(self, text: object) -> int:
+    def code(self, text: object) -> int:
         if text is pd.NA:
             return -1
         code = self.codes.get(str(text))
@@ -147,12 +148,31 @@ def _latest_before(
     return np.where(found, order[np.maximum(at, 0)], -1)
 
 
-def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[Candidate]:
+def detect_sequence(
+    rule: Rule, frame: pd.DataFrame, times: np.ndarray, carry: Carry | None = None
+) -> list[Candidate]:
+    """Every episode: the matches of one chain of keys whose starts are within the window.
+
+    `carry` (time steps, `secops.steps.carry_open`): episodes still open, their matches up to
+    `carry.upto` summarised; matches ending by then are not counted again, an episode's events
+    at or after the floor come back as rows (`Carried.recent`), and a later match within the
+    window of an episode continues it."""
     space = KeySpace()
     data = [
         _step_data(s, _carry(rule, i), frame, times, rule.window_ms, space)
         for i, s in enumerate(rule.steps)
     ]
+    done = _matches(rule, data)
+    if carry is not None and carry.upto is not None:
+        done = done.take(np.flatnonzero(done.t > carry.upto))
+    if len(done.t) == 0 and (carry is None or not carry.summaries):
+        return []
+    return _candidates(rule, done, data, space, _Carried.of(rule, carry, space, frame, data))
+
+
+def _matches(rule: Rule, data: list[_StepData]) -> _Partial:
+    """The complete matches: each step's completions joined to the latest partial match of
+    the steps before it (same key, ended before its first event, within the window)."""
     d0 = data[0]
     partial = _Partial([d0.pos], [d0.key], d0.out, d0.t, d0.first)
     for d in data[1:]:
@@ -166,9 +186,50 @@ def detect_sequence(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
         partial = _Partial(
             [*joined.pos, d.pos[ok]], [*joined.keys, d.key[ok]], d.out[ok], d.t[ok], joined.start
         )
-        if len(partial.t) == 0:
-            return []
-    return _candidates(rule, partial, data, space)
+    return partial
+
+
+@dataclass
+class _Carried:
+    """The carried episodes as pseudo-matches: per episode its key codes per step, latest
+    start, end and summary, and the (episode, step, position in that step's rows) of its
+    events held as rows."""
+
+    keys: list[np.ndarray]
+    last: np.ndarray
+    end: np.ndarray
+    summaries: list[Carried]
+    held: list[tuple[np.ndarray, np.ndarray]]  # per step: (episode, position in rows)
+
+    @classmethod
+    def of(
+        cls,
+        rule: Rule,
+        carry: Carry | None,
+        space: KeySpace,
+        frame: pd.DataFrame,
+        data: list[_StepData],
+    ) -> _Carried:
+        sums = list(carry.summaries) if carry is not None else []
+        names = _names(rule)
+        keys = [
+            np.array([space.code(str(t)) for t in carry.keys[n]] if sums else [], dtype=np.int64)
+            for n in names
+        ]
+        held = []
+        for step, d in zip(rule.steps, data, strict=True):
+            owner: dict[Any, list[int]] = {}
+            for e, m in enumerate(sums):
+                for i in m.recent.get(step.id, ()):
+                    owner.setdefault(i, []).append(e)
+            ids = frame["event.id"].iloc[d.rows] if owner else pd.Series([], dtype=object)
+            at = np.flatnonzero(ids.isin(list(owner)).to_numpy()) if owner else np.zeros(0, int)
+            pairs = [(e, int(p)) for p, i in zip(at, ids.iloc[at], strict=True) for e in owner[i]]
+            arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+            held.append((arr[:, 0], arr[:, 1]))
+        last = np.array([m.last for m in sums], dtype=np.int64)
+        end = np.array([m.end for m in sums], dtype=np.int64)
+        return cls(keys, last, end, sums, held)
 
 
 def _carry(rule: Rule, i: int) -> tuple[str, ...]:
@@ -192,34 +253,51 @@ def _grouped(sid: np.ndarray, values: np.ndarray, n_sessions: int) -> list[np.nd
     return np.split(pairs % span, cuts)
 
 
+def _names(rule: Rule) -> list[str]:
+    return [f"{s.id}.{'+'.join(s.by)}" for s in rule.steps]
+
+
 def _candidates(
-    rule: Rule, done: _Partial, data: list[_StepData], space: KeySpace
+    rule: Rule, done: _Partial, data: list[_StepData], space: KeySpace, carried: _Carried
 ) -> list[Candidate]:
-    if len(done.t) == 0:
-        return []
-    sid = sessions(_chain_codes(done.keys), done.start, rule.window_ms)
+    m = len(done.t)
+    keys = [np.concatenate([k, c]) for k, c in zip(done.keys, carried.keys, strict=True)]
+    starts = np.concatenate([done.start, carried.last])
+    ends = np.concatenate([done.t, carried.end])
+    sid = sessions(_chain_codes(keys), starts, rule.window_ms)
     _, first_of = np.unique(sid, return_index=True)  # sessions are 0..n-1
     n = len(first_of)
     start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(start, sid, done.start)
+    np.minimum.at(start, sid, starts)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, sid, starts)
     end = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(end, sid, done.t)
+    np.maximum.at(end, sid, ends)
+    prefix: dict[int, Carried] = {int(sid[m + e]): p for e, p in enumerate(carried.summaries)}
     per_step = []
-    for step, d, pos in zip(rule.steps, data, done.pos, strict=True):
+    for i, (step, d, pos) in enumerate(zip(rule.steps, data, done.pos, strict=True)):
         back = np.arange(step.count - 1, -1, -1)
         idx = (pos[:, None] - back[None, :]).ravel()  # each completion's `count` events
-        per_step.append([d.rows[i] for i in _grouped(np.repeat(sid, step.count), idx, n)])
+        owner, at = carried.held[i]
+        own_sid = np.concatenate([np.repeat(sid[:m], step.count), sid[m + owner]])
+        per_step.append([d.rows[j] for j in _grouped(own_sid, np.concatenate([idx, at]), n)])
     all_sid = np.concatenate([np.repeat(np.arange(n), [len(r) for r in s]) for s in per_step])
     all_rows = np.concatenate([np.concatenate(s) for s in per_step])
     rows = _grouped(all_sid, all_rows, n)
-    names = [f"{s.id}.{'+'.join(s.by)}" for s in rule.steps]
+    names = _names(rule)
     out = []
     for s in range(n):
         f = first_of[s]
-        key = tuple((name, space.texts[k[f]]) for name, k in zip(names, done.keys, strict=True))
+        key = tuple((name, space.texts[k[f]]) for name, k in zip(names, keys, strict=True))
         steps = {st.id: per_step[i][s] for i, st in enumerate(rule.steps)}
-        out.append(Candidate(rule, key, int(start[s]), int(end[s]), rows[s], int(start[s]), steps))
+        pre = prefix.get(s)
+        begin = int(start[s]) if pre is None else pre.start
+        out.append(
+            Candidate(rule, key, begin, int(end[s]), rows[s], begin, steps, prefix=pre,
+                      last=int(last[s]))
+        )  # fmt: skip
     return out
 
 
 register("sequence", detect_sequence)
+CARRIED["sequence"] = detect_sequence

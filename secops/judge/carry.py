@@ -42,10 +42,14 @@ def summaries(
     """Each candidate's rows summarised (its own `prefix`, if any, merged in front)."""
     rows = [c.rows for c in candidates]
     r = Ragged.of(rows)
+    firsts, lasts = (
+        Ragged.of([c.first_rows for c in candidates]),
+        Ragged.of([c.last_rows for c in candidates]),
+    )
     first, small, users = distincts(frame, r, first_cols, related_cols)
-    hosts = distinct_first(frame, r, ["host.asset"], None)["host.asset"]
-    sources = distinct_tuples(frame, r, source_cols)
-    targets = distinct_tuples(frame, r, target_cols)
+    hosts = distinct_first(frame, firsts, ["host.asset"], None)["host.asset"]
+    sources = distinct_tuples(frame, firsts, source_cols)
+    targets = distinct_tuples(frame, lasts, target_cols)
     ids = _raw_ids(frame, rows)
     out = []
     for i, c in enumerate(candidates):
@@ -54,7 +58,7 @@ def summaries(
             {col: tuple(v[i]) for col, v in first.items()},
             {col: tuple(v[i]) for col, v in small.items()},
             tuple(sorted(str(u) for u in users[i])), tuple(sources[i]), tuple(targets[i]),
-            tuple(hosts[i]),
+            tuple(hosts[i]), {s: int(len(x)) for s, x in c.steps.items()}, c.last, c.end,
         )  # fmt: skip
         out.append(own if c.prefix is None else merge(c.prefix, own))
     return out
@@ -81,6 +85,8 @@ def merge(a: Carried, b: Carried) -> Carried:
          for c, v in b.smallest.items()},
         tuple(sorted(set(a.users) | set(b.users))),
         _records(a.sources, b.sources), _records(a.targets, b.targets), _firsts(a.hosts, b.hosts),
+        {s: a.steps.get(s, 0) + n for s, n in b.steps.items()}, max(a.last, b.last),
+        max(a.end, b.end),
     )  # fmt: skip
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from secops.correlate.candidate import Candidate, Carried
@@ -86,8 +85,8 @@ def build_contexts(
     """Sources come from the first step (or all evidence), targets from the last step.
 
     All candidates at once: each column is read once for every candidate's evidence."""
-    firsts = [_first_rows(c) for c in candidates]
-    lasts = [_last_rows(c) for c in candidates]
+    firsts = [c.first_rows for c in candidates]
+    lasts = [c.last_rows for c in candidates]
     sources = distinct_tuples(frame, Ragged.of(firsts), SOURCE_COLUMNS)
     targets = distinct_tuples(frame, Ragged.of(lasts), TARGET_COLUMNS)
     hosts = distinct_first(frame, Ragged.of(firsts), ["host.asset"], None)["host.asset"]
@@ -152,14 +151,6 @@ def _carried_in(
             list(m.targets),
             list(m.hosts),
         )
-
-
-def _first_rows(c: Candidate) -> np.ndarray:
-    return next(iter(c.steps.values())) if c.steps else c.rows
-
-
-def _last_rows(c: Candidate) -> np.ndarray:
-    return list(c.steps.values())[-1] if c.steps else c.rows
 
 
 def _unique(items: Any) -> list[Any]:

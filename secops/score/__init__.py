@@ -100,7 +100,7 @@ def document(j: Judgement) -> dict[str, Any]:
                 "count": c.count,
                 "event_ids": ev.event_ids,  # the first and the last EVIDENCE_IDS
                 "omitted": ev.omitted,  # re-read by finding.key + event.start/end
-                "steps": {s: int(len(r)) for s, r in c.steps.items()},
+                "steps": c.step_counts,
             },
             "topology": {**j.facts, "clauses": j.clauses},
             "risk": factors,

@@ -47,11 +47,18 @@ def _hours(folder: Path, hours: int) -> list[Path]:
     return files
 
 
-def _run(files: list[Path], out: Path, step_rows: int) -> RunResult:
+def run_steps(
+    files: list[Path], out: Path, step_rows: int, rules: list[str], topology: str | None = None
+) -> RunResult:
+    """One serial run of `files` (`step_rows` 0: in one piece) into the JSON-lines `out`."""
     return run(
         [str(p) for p in files], sinks=[JsonlSink(out)], year=2026, now=NOW, workers=1,
-        step_rows=step_rows, rules_paths=[BRUTE, SPRAY],
+        step_rows=step_rows, rules_paths=rules, topology_path=topology,
     )  # fmt: skip
+
+
+def _run(files: list[Path], out: Path, step_rows: int) -> RunResult:
+    return run_steps(files, out, step_rows, [BRUTE, SPRAY])
 
 
 @pytest.mark.parametrize("hours", [2, 6])
