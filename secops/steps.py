@@ -172,8 +172,9 @@ class Steps:
     its own resume point on (`resume.hold`, per key where episodes are sessions of one key):
     every episode that may still grow keeps its first event, so its id and evidence are those
     of one whole run (see secops/correlate/resume.py). An open threshold or distinct episode
-    keeps only its last window of rows and a summary of the others (`carry_open`); one of a
-    sequence, Sigma temporal or absence rule that never closes (a key active without a
+    keeps only its last window of rows and a summary of the others (`carry_open`); an open
+    sequence episode keeps one window per step of rows and a summary of its earlier matches.
+    One of a Sigma temporal or absence rule that never closes (a key active without a
     window's gap) pins its rule's held rows to its start; memory then grows with it.
     Rows are correlated in the order of a serial read (`ORDER`), as one whole run has them.
 
