@@ -12,7 +12,14 @@ import pandas as pd
 
 from secops.correlate.candidate import Candidate, Carried, Carry
 from secops.correlate.rule import Rule
-from secops.correlate.windows import HAS_TIME, key_codes, sessions, sliding_counts, sliding_distinct
+from secops.correlate.windows import (
+    HAS_TIME,
+    KeyValues,
+    key_codes,
+    sessions,
+    sliding_counts,
+    sliding_distinct,
+)
 
 Detector = Callable[[Rule, pd.DataFrame, np.ndarray], list[Candidate]]
 
@@ -59,9 +66,11 @@ def _episodes(
     first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
     last = np.r_[first[1:], len(sid)] - 1
     hit = set(fired.tolist())
+    values = uniques.take(keys[first]) if isinstance(uniques, KeyValues) else None
     out = []
-    for a, b in zip(first.tolist(), last.tolist(), strict=True):
-        key = tuple(zip(rule.group_by, uniques[int(keys[a])], strict=False))
+    for n, (a, b) in enumerate(zip(first.tolist(), last.tolist(), strict=True)):
+        own = values[n] if values is not None else uniques[int(keys[a])]
+        key = tuple(zip(rule.group_by, own, strict=False))
         pre, s = opened.get(int(sid[a])), int(sid[a])
         start = int(t[a]) if pre is None else pre.start
         out.append(
