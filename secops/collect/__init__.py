@@ -232,10 +232,19 @@ class _Window:
 
 
 def _safe_read(stream: BinaryIO) -> bytes:
+    """One block. A .gz is read piece by piece: when it is truncated, the pieces before the
+    cut are kept (one read() of the whole block would raise and lose them)."""
+    pieces: list[bytes] = []
+    left = BLOCK_BYTES
     try:
-        return stream.read(BLOCK_BYTES)
+        if not isinstance(stream, gzip.GzipFile):
+            return stream.read(BLOCK_BYTES)
+        while left > 0 and (piece := stream.read1(left)):
+            pieces.append(piece)
+            left -= len(piece)
     except (OSError, EOFError):  # a truncated .gz: stop at what was readable
-        return b""
+        pass
+    return b"".join(pieces)
 
 
 def _split(data: bytes) -> list[str]:
