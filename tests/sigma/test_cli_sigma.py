@@ -49,7 +49,14 @@ def test_import_sigma_table_and_overlay():
         "rules", "import-sigma", str(SIGMA / "sigmahq" / "rules"), "--overlay", str(overlay)
     )
     assert res.exit_code == 0
-    assert "supported" in res.stdout and "disabled" in res.stdout  # Cleartext Protocol Usage
+    status = {}  # rule id -> the status column of its row (a long title wraps onto more rows)
+    for line in res.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) > 3 and cells[2]:
+            status[cells[2]] = cells[1]
+    assert status["d7fb8f0e-bd5f-45c2-b467-19571c490d7e"] == "disabled"  # Cleartext Protocol Usage
+    assert status["fd435618-981e-4a7c-81f8-f78ce480d616"] == "supported"  # Django exceptions
+    assert status["f1b3a22a-45e6-4004-afb5-4291f9c21166"] == "unsupported"  # Zeek
 
 
 def test_validate_fails_on_an_unsupported_rule(tmp_path):
