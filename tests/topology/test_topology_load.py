@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import EXAMPLE
 
 from secops.errors import ContentErrors, TopologyError
 from secops.topology import (
@@ -14,6 +13,7 @@ from secops.topology import (
     Zone,
     load_topology,
 )
+from tests.helpers import EXAMPLE_TOPOLOGY as EXAMPLE
 
 GOOD = """
 zones:
