@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
+from secops import validate
 from secops.elastic import client_errors, describe
-from secops.errors import CollectError
+from secops.errors import CollectError, ConfigError
 from secops.normalise import dead_letter_line
 from secops.schema import EVENT_COLUMNS, conform, empty_events
 
@@ -49,7 +50,6 @@ EXTRA = [
     "suricata.eve.alert.category",
     "suricata.eve.alert.severity",
 ]
-_RELATIVE = re.compile(r"^(\d+)([smhdw])$")
 _KQL_OPS = re.compile(r"(?<!\S)(and|or|not)(?=\s)", re.IGNORECASE)
 
 
@@ -73,9 +73,18 @@ class Search:
 
 
 def _time(value: str) -> str:
-    """'2h' -> 'now-2h' (date math); anything else is passed as an absolute time."""
-    m = _RELATIVE.match(value.strip())
-    return f"now-{m.group(1)}{m.group(2)}" if m else value.strip()
+    """A duration ago (validate.duration_ms) as date math built from its parsed value, in the
+    largest unit that holds it whole ('2h' -> 'now-2h', '90m' -> 'now-90m'); anything else is
+    an absolute time, passed as it is."""
+    try:
+        ms = validate.duration_ms(value)
+    except ConfigError:
+        return value.strip()
+    for unit in ("w", "d", "h", "m", "s"):  # Elasticsearch's date math units (no ms)
+        count, rest = divmod(ms, validate.DURATION_UNITS_MS[unit])
+        if not rest:
+            return f"now-{count}{unit}"
+    raise CollectError(f"since {value!r}: Elasticsearch date math counts whole seconds")
 
 
 def user_query(text: str) -> dict[str, Any]:
