@@ -34,8 +34,7 @@ from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION
 from secops.config import Config, valid_duration
 from secops.errors import ConfigError
 from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
-from secops.schedule.jsonl import AppendJsonlSink
-from secops.sink import LocalStore
+from secops.sink import JsonlSink, LocalStore
 
 RUN_EXIT_HELP = (
     "Exit codes: 0 ok (or nothing new), 1 runtime failure, 2 usage, 3 findings at or above "
@@ -203,7 +202,7 @@ def _run_settings(
     sinks: list[Any] = [store] if opts["store"] else []
     output = _path(cfg, _setting(cfg, "run", "output", opts["output"]))
     if output:
-        sinks.append(AppendJsonlSink(output))
+        sinks.append(JsonlSink(output, append=True))
     es = _es_sink(cfg, opts["es_url"])
     if es is not None:
         sinks.append(es)
