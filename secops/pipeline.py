@@ -124,11 +124,6 @@ def iter_prepared(
         yield trim(empty_events())
 
 
-def read_events(inputs: list[str], report: ParseReport, **options: Any) -> pd.DataFrame:
-    """Every input into one events frame (`options`: those of iter_prepared)."""
-    return _whole(iter_prepared(inputs, report, **options))
-
-
 def _whole(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """One frame, its rows in the order of a serial read (workers hand chunks in time order)."""
     parts = list(frames)

@@ -86,5 +86,5 @@ def generate(
         _yaml_expectations(seed, start, g.end, topo_ref, g.expected), encoding="utf-8"
     )
     return Scenario(
-        seed, start, g.end, list(g.expected), files, sum(counts.values()), counts, dict(g.cast)
+        seed, start, g.end, list(g.expected), files, sum(counts.values()), cast=dict(g.cast)
     )

@@ -53,7 +53,6 @@ class Scenario:
     expected: list[Expectation]
     files: list[Path]
     lines: int
-    line_counts: dict[str, int] = field(default_factory=dict)
     cast: dict[str, Any] = field(default_factory=dict)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from secops.collect.buffer import Buffer
+from tests.helpers import spooled
 from tests.listener.daemon import Daemon, ssh_line
 
 SESSION = 400
@@ -60,7 +61,7 @@ def test_acknowledged_sessions_survive_kill_9_and_restart(tmp_path: Path) -> Non
         if second.proc.poll() is None:
             second.kill()
     assert acked == set(range(8))
-    frame = first.spool.read_all()
+    frame = spooled(first.spool.root)
     raw_dupes = int(frame.duplicated("event.id").sum())
     once = frame.drop_duplicates("event.id")
     for n in acked:
