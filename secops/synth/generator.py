@@ -66,8 +66,7 @@ def generate(
     topo = load_topology(topology_path)
     rng = random.Random(seed)
     g = World(topo, rng, start, hours, rfc3164)
-    tell_story(g)
-    add_noise(g, noise_per_hour)
+    add_noise(g, tell_story(g), noise_per_hour)
 
     logs = out_dir / "logs"
     if logs.exists():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,13 +29,24 @@ from .world import Expectation, World, overlaps
 # the cast and the story
 
 
+@dataclass(frozen=True)
+class Cast:
+    """What the story leaves for the noise (the rest of the cast is in `World.cast`)."""
+
+    #: employee -> the IP they work from (their workstation's, else one in corp or public)
+    ws_ip: dict[str, str]
+    #: users the story already uses: the noise leaves them alone
+    busy_users: frozenset[str]
+
+
 def _pick(rng: random.Random, items: list, what: str) -> Any:
     if not items:
         raise ValueError(f"the topology has no asset for {what}")
     return rng.choice(sorted(items))
 
 
-def tell_story(g: World) -> None:
+def tell_story(g: World) -> Cast:
+    """Write every episode; return what the noise needs of the cast."""
     rng, t = g.rng, g.t
     names = [a.name for a in t.assets]
     tag = lambda tg: [n for n in names if tg in g.assets[n].tags]  # noqa: E731
@@ -76,14 +88,14 @@ def tell_story(g: World) -> None:
     g.cast["employees"] = employees
     g.cast["admins"] = admins
     # employee -> workstation IP
-    g.ws_ip = {}
+    ws_ip: dict[str, str] = {}
     for w in workstations:
         o = g.assets[w].owner
         if o and g.assets[w].ips:
-            g.ws_ip[o] = g.assets[w].ips[0]
+            ws_ip[o] = g.assets[w].ips[0]
     for e in employees:
-        if e not in g.ws_ip:
-            g.ws_ip[e] = (
+        if e not in ws_ip:
+            ws_ip[e] = (
                 g.zone_ip("corp") if any(z.name == "corp" for z in t.zones) else g.public_ip()
             )
     busy_users: set[str] = set()
@@ -325,7 +337,7 @@ def tell_story(g: World) -> None:
     insider = rng.choice([e for e in employees if e not in admins])
     busy_users.add(insider)
     t0 = g.free_time(15, [I_])
-    g.ssh_accept(t0, I_, insider, g.ws_ip[insider], close_after=rng.uniform(1500, 3000))
+    g.ssh_accept(t0, I_, insider, ws_ip[insider], close_after=rng.uniform(1500, 3000))
     tf = t0 + timedelta(seconds=rng.uniform(60, 180))
     g.sudo_fail(tf, I_, insider, "pts/2", "/bin/bash", three=True)
     g.sudo_fail(
@@ -553,7 +565,7 @@ def tell_story(g: World) -> None:
     busy_users.add(typo)
     H = _pick(rng, internal_servers, "a server for the sudo typo")
     t0 = g.free_time(10, [H])
-    g.ssh_accept(t0, H, typo, g.ws_ip[typo], close_after=rng.uniform(600, 1800))
+    g.ssh_accept(t0, H, typo, ws_ip[typo], close_after=rng.uniform(600, 1800))
     tf = t0 + timedelta(seconds=rng.uniform(30, 200))
     g.sudo_fail(tf, H, typo, "pts/3", "/usr/bin/systemctl restart app", three=False)
     g.sudo_cmd(
@@ -640,5 +652,5 @@ def tell_story(g: World) -> None:
         )
     )
 
-    g.busy_users = busy_users
     g.cast.update(scanner=scanner, monitor=monitor, jump=jump)
+    return Cast(ws_ip, frozenset(busy_users))
