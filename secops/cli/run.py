@@ -120,7 +120,7 @@ def _log(line: dict[str, Any], log_file: FsPath | None, human: str, as_json: boo
     "--dry-run", is_flag=True, help="Show what would be read and the window; change nothing."
 )
 @click.pass_context
-def run(ctx: click.Context, **opts: Any) -> None:
+def run(ctx: click.Context, /, **opts: Any) -> None:
     """One scheduled run: spool what is new in the inputs, correlate the window
     [checkpoint - look-back, now - settle], write findings to every sink, advance the checkpoint.
 
@@ -300,7 +300,7 @@ def _human(line: dict[str, Any]) -> str:
 )
 @CONFIG_OPTION
 @click.pass_context
-def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
+def collect(ctx: click.Context, /, listen: bool, **opts: Any) -> None:
     """The collector daemon: syslog over UDP, TCP and TLS into the spool, in micro-batches.
 
     A TCP/TLS peer that half-closes gets a clean close only once all it sent is in the spool

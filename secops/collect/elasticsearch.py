@@ -307,10 +307,10 @@ def _suricata(frame: pd.DataFrame, rows: pd.Series) -> None:
         ("rule.category", "category"),
         ("event.severity", "severity"),
     ):
-        value = _col(frame, f"suricata.eve.alert.{eve}")
+        data = _col(frame, f"suricata.eve.alert.{eve}")
         if eve == "signature_id":  # a number with gaps comes back as float: 2024001.0
-            value = pd.to_numeric(value, errors="coerce").astype("Int64").astype("string")
-        _set(frame, alert & _col(frame, ecs).isna(), ecs, value)
+            data = pd.to_numeric(data, errors="coerce").astype("Int64").astype("string")
+        _set(frame, alert & _col(frame, ecs).isna(), ecs, data)
     proto = known & _col(frame, "network.protocol").isna()
     _set(frame, proto, "network.protocol", _col(frame, "suricata.eve.app_proto"))
     _set(frame, known, "event.outcome", "unknown")
@@ -331,7 +331,9 @@ def _record(
     if dead_letter is not None:
         report.dead_letter_path = str(dead_letter)
     for index, part in frame.assign(_shape=shape, _bad=bad).groupby("_index", sort=True):
-        parsed = part.loc[~part["_bad"], "_shape"].value_counts().to_dict()
+        parsed = {
+            str(k): int(n) for k, n in part.loc[~part["_bad"], "_shape"].value_counts().items()
+        }
         report.add(f"es:{index}", len(part), 0, parsed, int(part["_bad"].sum()))
     if dead_letter is None or not bad.any():
         return

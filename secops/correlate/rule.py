@@ -338,13 +338,9 @@ def _clause(kind: str, item: Any, parent: Any, file: str | None) -> Clause:
     return Clause(kind, q, item[q], item.get("reason"), to, int(item.get("by", 1)))
 
 
-def _cond(
-    doc: Mapping[str, Any], key: str, file: str | None, required: bool = True
-) -> Condition | None:
+def _cond(doc: Mapping[str, Any], key: str, file: str | None) -> Condition:
     if key not in doc:
-        if required:
-            raise RuleError(f"missing required field '{key}'", file, getattr(doc, "line", None))
-        return None
+        raise RuleError(f"missing required field '{key}'", file, getattr(doc, "line", None))
     return compile_condition(doc[key], *_where(doc, key, file))
 
 

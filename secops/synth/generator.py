@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_START", "Expectation", "Scenario", "generate"]
 
 
 def _yaml_expectations(
-    seed: int, start: datetime, end: datetime, topology_path: Path, expected: list[Expectation]
+    seed: int, start: datetime, end: datetime, topology_path: str, expected: list[Expectation]
 ) -> str:
     head = {
         "seed": seed,
