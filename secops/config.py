@@ -9,7 +9,6 @@ secops.yaml or the environment (exit 78, naming the variable or the file and lin
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,9 +110,6 @@ def _list(value: Any) -> list[str]:
 
 
 YEARS = validate.YEARS
-MAX_DURATION = timedelta(days=36_500)
-_DURATION = re.compile(r"^\s*(\d{1,12})\s*(ms|s|m|h|d|w)\s*$")
-_UNIT = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def valid_tz(name: Any) -> str:
@@ -148,19 +144,9 @@ def valid_port(p: Any) -> int:
 
 
 def valid_duration(text: Any) -> timedelta:
-    """The one duration grammar of options and settings: a positive count and a unit
-    (ms, s, m, h, d, w: '90s', '10m', '2h', '7d'), at most 100 years; a YAML integer is
-    seconds, as in rule windows; else ConfigError."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        text = f"{text}s"
-    m = _DURATION.match(str(text))
-    try:
-        value = timedelta(**{_UNIT.get(m.group(2), "weeks"): int(m.group(1))}) if m else None
-    except OverflowError:
-        value = None
-    if value is None or not timedelta(0) < value <= MAX_DURATION:
-        raise ConfigError(f"bad duration {text!r} (use e.g. 30s, 10m, 2h, 7d)")
-    return value
+    """The one duration grammar (validate.duration_ms: ms, s, m, h, d, w; a bare number is
+    seconds), above zero and at most 100 years; else ConfigError."""
+    return validate.duration(text)
 
 
 def valid_time(text: Any) -> datetime:

@@ -257,7 +257,7 @@ def _with_ids(chunk: _Chunk, ids: EventIds) -> pd.DataFrame:
     occurrence = ids.occurrences(chunk.path, hashes, times)
     again = np.flatnonzero(occurrence > 0)
     if len(again):
-        column = pa.chunked_array(events["event.id"].array._pa_array).combine_chunks()  # type: ignore[attr-defined]
+        column = pa.chunked_array(events["event.id"].array._pa_array).combine_chunks()
         fixed = pc.replace_with_mask(
             column,
             _mask(len(events), again),

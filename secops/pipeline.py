@@ -22,7 +22,7 @@ import pandas as pd
 from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
 from secops.correlate.candidate import Carry
-from secops.correlate.rule import Rule
+from secops.correlate.rule import Rule, conditions_of
 from secops.enrich import enrich
 from secops.judge import judge
 from secops.judge.exceptions import FindingException, load_exceptions, resolve_exceptions_path
@@ -32,7 +32,7 @@ from secops.normalise.events import EventIds
 from secops.parallel import ORDER, Frontier, default_workers, read_parallel, worth_parallel
 from secops.schema import empty_events
 from secops.score import ENTITY_FIELDS, score
-from secops.steps import Steps, conditions_of, max_skew_ms, one_chunk
+from secops.steps import Steps, max_skew_ms, one_chunk
 from secops.topology import Topology, load_topology
 
 #: columns the correlation does not need; dropped right after parsing to bound memory.
@@ -122,11 +122,6 @@ def iter_prepared(
         yield batch
     if empty:
         yield trim(empty_events())
-
-
-def read_events(inputs: list[str], report: ParseReport, **options: Any) -> pd.DataFrame:
-    """Every input into one events frame (`options`: those of iter_prepared)."""
-    return _whole(iter_prepared(inputs, report, **options))
 
 
 def _whole(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -10,13 +10,17 @@ and the name of the option it came from, returns the value in its checked type, 
 from __future__ import annotations
 
 import os
+import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from secops.errors import ConfigError
 
 __all__ = [
+    "duration",
+    "duration_ms",
     "listen_address",
     "port",
     "positive",
@@ -28,6 +32,26 @@ __all__ = [
 
 #: whole years a nanosecond timestamp holds (1677-09-21 .. 2262-04-11, both cut)
 YEARS = (1678, 2261)
+
+
+#: the one duration grammar (rule windows, SLAs, options, settings, Elasticsearch look-backs):
+#: a whole count and a unit; a bare number (a YAML integer, or digits alone) is seconds
+DURATION_UNITS_MS = {
+    "ms": 1,
+    "s": 1_000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": 86_400_000,
+    "w": 604_800_000,
+}
+DURATION_HELP = (
+    "use a whole count and a unit: 250ms, 30s, 10m, 2h, 7d, 1w; a bare number is seconds"
+)
+#: 100 years
+MAX_DURATION_MS = 36_500 * DURATION_UNITS_MS["d"]
+_DURATION = re.compile(r"^\s*(\d{1,15})\s*(ms|s|m|h|d|w)?\s*$")
+#: a duration without its unit (seconds)
+BARE_NUMBER = re.compile(r"^\s*\d+\s*$")
 
 
 def _bad(option: str, value: Any, why: str) -> ConfigError:
@@ -84,6 +108,22 @@ def listen_address(value: Any, option: str) -> tuple[str, int] | None:
         return host, port(number, option)
     except ConfigError as exc:
         raise _bad(option, value, exc.message.split(": ", 1)[1]) from None
+
+
+def duration_ms(value: Any, option: str = "", zero: bool = False) -> int:
+    """A duration in milliseconds: '250ms', '90s', '10m', '2h', '7d', '1w', or a bare number of
+    seconds (60, '60'); above zero (or zero when `zero`) and at most 100 years."""
+    m = None if isinstance(value, bool) else _DURATION.match(str(value))
+    ms = int(m.group(1)) * DURATION_UNITS_MS[m.group(2) or "s"] if m else -1
+    if not (0 if zero else 1) <= ms <= MAX_DURATION_MS:
+        where = f"{option} " if option else ""
+        raise ConfigError(f"{where}bad duration {str(value)!r} ({DURATION_HELP})")
+    return ms
+
+
+def duration(value: Any, option: str = "", zero: bool = False) -> timedelta:
+    """`duration_ms` as a timedelta."""
+    return timedelta(milliseconds=duration_ms(value, option, zero))
 
 
 def positive(value: Any, option: str, kind: type[int] | type[float] = float) -> Any:

@@ -29,8 +29,8 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
         (valid_port, [(0, 0), ("65535", 65535)], [-1, 65536, "ssh", False]),
         (
             valid_duration,
-            [("90s", timedelta(seconds=90)), ("1w", timedelta(days=7)), (60, timedelta(seconds=60)), ("250ms", timedelta(0, 0, 0, 250))],
-            ["0s", "-1h", "1.5h", "1y", "36501d", "9" * 13 + "w", "", "60", 0, True],
+            [("90s", timedelta(seconds=90)), ("1w", timedelta(days=7)), (60, timedelta(seconds=60)), ("60", timedelta(seconds=60)), ("250ms", timedelta(0, 0, 0, 250))],
+            ["0s", "-1h", "1.5h", "1y", "36501d", "9" * 13 + "w", "", "60 seconds", 0, True],
         ),
         (valid_url, [("https://es:9200/", "https://es:9200"), ("http://[::1]:9", "http://[::1]:9")], ["es:9200", "ftp://x", "http://", "http://h:99999"]),
         (valid_urls, [("http://a:1, http://b:2", "http://a:1,http://b:2")], [",", "http://a", "http://a:1,x"]),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -31,6 +31,9 @@ from secops.config import (
     valid_year,
 )
 from secops.errors import ConfigError
+
+#: a click command function, as a decorator takes and returns it
+F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -190,7 +193,7 @@ EXCEPTIONS_OPTION = click.option(
 SINCE_OPTION_HELP = "a duration ago (30m, 24h, 7d) or an ISO 8601 time"
 
 
-def output_option(help: str, **kw: Any) -> Any:
+def output_option(help: str, **kw: Any) -> Callable[[F], F]:
     """`-o/--output` (and the deprecated `--out`, hidden)."""
     kw.setdefault("type", Path(dir_okay=False, allow_dash=True))
     return click.option(

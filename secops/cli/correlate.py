@@ -324,7 +324,7 @@ def parse(
     report_coverage(report)
 
 
-def _iso(record: dict[str, Any]) -> dict[str, Any]:
+def _iso(record: dict[Any, Any]) -> dict[Any, Any]:
     ts = record.get("@timestamp")
     if ts is not None and hasattr(ts, "isoformat"):
         record["@timestamp"] = ts.isoformat().replace("+00:00", "Z")

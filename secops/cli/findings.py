@@ -268,7 +268,9 @@ ANALYST = click.option(
 NOTE = click.option("--note", help="Why; kept in the finding's triage history.")
 
 
-def _act(ctx: click.Context, data_dir: str | None, finding_id: str, action: str, **kw: Any):
+def _act(
+    ctx: click.Context, data_dir: str | None, finding_id: str, action: str, **kw: Any
+) -> dict[str, Any]:
     cfg = config(ctx)
     doc = act(LocalStore(data_dir or cfg.data_dir), finding_id, action, **kw)
     if push_update(remote_sink(cfg.es), doc["finding"]["id"], partial_doc(doc)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ class SecopsGroup(click.Group):
     into one line and its exit code: 2 for a command line click cannot parse (unknown option,
     missing argument), 78 for a value the command cannot use (cli.common.BadValue)."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:

@@ -22,6 +22,7 @@ from secops.cli.common import (
 )
 from secops.correlate import load_rules
 from secops.correlate.conditions import DERIVED_FIELDS, KNOWN_FIELDS
+from secops.correlate.rule import Rule
 from secops.errors import ContentError, SecopsError
 from secops.examples import run_examples
 from secops.schema import ENRICH_FIELDS, EVENT_FIELDS
@@ -32,7 +33,7 @@ EXIT_HELP = "Exit codes: 0 ok, 1 an example failed, 2 usage, 78 invalid rules."
 PATHS = click.argument("paths", nargs=-1, type=Path(exists=True))
 
 
-def _load(ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...] = ()):
+def _load(ctx: click.Context, paths: tuple[str, ...], rules: tuple[str, ...] = ()) -> list[Rule]:
     """PATHS and -r > SECOPS_RULES > secops.yaml 'rules' > the shipped library."""
     chosen: list[Any] = settings(ctx, rules=paths + rules).rules
     return load_rules(chosen or None)

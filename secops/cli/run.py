@@ -34,8 +34,7 @@ from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION
 from secops.config import Config, valid_duration
 from secops.errors import ConfigError
 from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
-from secops.schedule.jsonl import AppendJsonlSink
-from secops.sink import LocalStore
+from secops.sink import JsonlSink, LocalStore
 
 RUN_EXIT_HELP = (
     "Exit codes: 0 ok (or nothing new), 1 runtime failure, 2 usage, 3 findings at or above "
@@ -121,7 +120,7 @@ def _log(line: dict[str, Any], log_file: FsPath | None, human: str, as_json: boo
     "--dry-run", is_flag=True, help="Show what would be read and the window; change nothing."
 )
 @click.pass_context
-def run(ctx: click.Context, **opts: Any) -> None:
+def run(ctx: click.Context, /, **opts: Any) -> None:
     """One scheduled run: spool what is new in the inputs, correlate the window
     [checkpoint - look-back, now - settle], write findings to every sink, advance the checkpoint.
 
@@ -203,7 +202,7 @@ def _run_settings(
     sinks: list[Any] = [store] if opts["store"] else []
     output = _path(cfg, _setting(cfg, "run", "output", opts["output"]))
     if output:
-        sinks.append(AppendJsonlSink(output))
+        sinks.append(JsonlSink(output, append=True))
     es = _es_sink(cfg, opts["es_url"])
     if es is not None:
         sinks.append(es)
@@ -301,7 +300,7 @@ def _human(line: dict[str, Any]) -> str:
 )
 @CONFIG_OPTION
 @click.pass_context
-def collect(ctx: click.Context, listen: bool, **opts: Any) -> None:
+def collect(ctx: click.Context, /, listen: bool, **opts: Any) -> None:
     """The collector daemon: syslog over UDP, TCP and TLS into the spool, in micro-batches.
 
     A TCP/TLS peer that half-closes gets a clean close only once all it sent is in the spool

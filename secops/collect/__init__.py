@@ -75,19 +75,19 @@ def _open(path: str) -> Iterator[BinaryIO]:
         raw = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise CollectError(f"cannot read input: {exc.strerror}", file=path) from exc
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type,type-var]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     try:
         if _is_gzip(buffered):
             with gzip.GzipFile(fileobj=buffered, mode="rb") as unzipped:
                 yield unzipped  # type: ignore[misc]
         else:
-            yield buffered  # type: ignore[misc]
+            yield buffered
     finally:
         if path != STDIN:
             raw.close()
 
 
-def _is_gzip(stream: io.BufferedReader) -> bool:
+def _is_gzip(stream: io.BufferedReader[Any]) -> bool:
     """Starts with the gzip magic bytes and, when it can be rewound, decompresses: a file that
     only starts like gzip (corrupt, or text that happens to) is read as text, so that its
     lines are counted and dead-lettered instead of lost without a word."""
@@ -232,10 +232,19 @@ class _Window:
 
 
 def _safe_read(stream: BinaryIO) -> bytes:
+    """One block. A .gz is read piece by piece: when it is truncated, the pieces before the
+    cut are kept (one read() of the whole block would raise and lose them)."""
+    pieces: list[bytes] = []
+    left = BLOCK_BYTES
     try:
-        return stream.read(BLOCK_BYTES)
+        if not isinstance(stream, gzip.GzipFile):
+            return stream.read(BLOCK_BYTES)
+        while left > 0 and (piece := stream.read1(left)):
+            pieces.append(piece)
+            left -= len(piece)
     except (OSError, EOFError):  # a truncated .gz: stop at what was readable
-        return b""
+        pass
+    return b"".join(pieces)
 
 
 def _split(data: bytes) -> list[str]:

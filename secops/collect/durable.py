@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -136,6 +136,7 @@ def append_dead_letters(dead: pd.DataFrame, path: Path) -> None:
     if dead.empty:
         return
     with open(path, "a", encoding="utf-8") as out:
+        rec: Any  # a row of object columns
         for rec in dead.itertuples(index=False):
             out.write(dead_letter_line(rec.file, int(rec.line), rec.reason, rec.raw))
         out.flush()

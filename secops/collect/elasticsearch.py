@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
+from secops import validate
 from secops.elastic import client_errors, describe
-from secops.errors import CollectError
+from secops.errors import CollectError, ConfigError
 from secops.normalise import dead_letter_line
 from secops.schema import EVENT_COLUMNS, conform, empty_events
 
@@ -49,7 +50,6 @@ EXTRA = [
     "suricata.eve.alert.category",
     "suricata.eve.alert.severity",
 ]
-_RELATIVE = re.compile(r"^(\d+)([smhdw])$")
 _KQL_OPS = re.compile(r"(?<!\S)(and|or|not)(?=\s)", re.IGNORECASE)
 
 
@@ -73,9 +73,18 @@ class Search:
 
 
 def _time(value: str) -> str:
-    """'2h' -> 'now-2h' (date math); anything else is passed as an absolute time."""
-    m = _RELATIVE.match(value.strip())
-    return f"now-{m.group(1)}{m.group(2)}" if m else value.strip()
+    """A duration ago (validate.duration_ms) as date math built from its parsed value, in the
+    largest unit that holds it whole ('2h' -> 'now-2h', '90m' -> 'now-90m'); anything else is
+    an absolute time, passed as it is."""
+    try:
+        ms = validate.duration_ms(value)
+    except ConfigError:
+        return value.strip()
+    for unit in ("w", "d", "h", "m", "s"):  # Elasticsearch's date math units (no ms)
+        count, rest = divmod(ms, validate.DURATION_UNITS_MS[unit])
+        if not rest:
+            return f"now-{count}{unit}"
+    raise CollectError(f"since {value!r}: Elasticsearch date math counts whole seconds")
 
 
 def user_query(text: str) -> dict[str, Any]:
@@ -298,10 +307,10 @@ def _suricata(frame: pd.DataFrame, rows: pd.Series) -> None:
         ("rule.category", "category"),
         ("event.severity", "severity"),
     ):
-        value = _col(frame, f"suricata.eve.alert.{eve}")
+        data = _col(frame, f"suricata.eve.alert.{eve}")
         if eve == "signature_id":  # a number with gaps comes back as float: 2024001.0
-            value = pd.to_numeric(value, errors="coerce").astype("Int64").astype("string")
-        _set(frame, alert & _col(frame, ecs).isna(), ecs, value)
+            data = pd.to_numeric(data, errors="coerce").astype("Int64").astype("string")
+        _set(frame, alert & _col(frame, ecs).isna(), ecs, data)
     proto = known & _col(frame, "network.protocol").isna()
     _set(frame, proto, "network.protocol", _col(frame, "suricata.eve.app_proto"))
     _set(frame, known, "event.outcome", "unknown")
@@ -322,7 +331,9 @@ def _record(
     if dead_letter is not None:
         report.dead_letter_path = str(dead_letter)
     for index, part in frame.assign(_shape=shape, _bad=bad).groupby("_index", sort=True):
-        parsed = part.loc[~part["_bad"], "_shape"].value_counts().to_dict()
+        parsed = {
+            str(k): int(n) for k, n in part.loc[~part["_bad"], "_shape"].value_counts().items()
+        }
         report.add(f"es:{index}", len(part), 0, parsed, int(part["_bad"].sum()))
     if dead_letter is None or not bad.any():
         return

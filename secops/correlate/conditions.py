@@ -90,7 +90,9 @@ def match_all(frame: pd.DataFrame) -> np.ndarray:
     return np.ones(len(frame), dtype=bool)
 
 
-def _where(spec: Any, file: str | None, line: int | None, key: str | None = None):
+def _where(
+    spec: Any, file: str | None, line: int | None, key: str | None = None
+) -> tuple[str | None, int | None]:
     if isinstance(spec, Located):
         return spec.where(key)
     return file, line
@@ -113,7 +115,7 @@ def _compile(spec: Any, file: str | None, line: int | None, fields: set[str]) ->
             parts.append(_all(subs) if key == "all" else _any(subs))
         elif key == "not":
             inner = _compile(value, f, ln, fields)
-            parts.append(lambda fr, inner=inner: ~inner(fr))
+            parts.append(_negate(inner))
         else:
             _check_field(key, f, ln)
             fields.add(key)
@@ -156,6 +158,10 @@ def _any(parts: list[Mask]) -> Mask:
         return mask
 
     return run
+
+
+def _negate(part: Mask) -> Mask:
+    return lambda frame: ~part(frame)
 
 
 def column(frame: pd.DataFrame, name: str) -> pa.ChunkedArray | pa.Array:
@@ -263,13 +269,16 @@ def _string(
     if op in ("equals", "in", "ne") and not ignore_case:
         value_set = pa.array(values, pa.string())
 
-        def m(fr):
+        def m(fr: pd.DataFrame) -> np.ndarray:
             return _to_mask(pc.is_in(_as_str(column(fr, name)), value_set=value_set))
 
-        return m if op != "ne" else (lambda fr: ~m(fr))
+        return m if op != "ne" else _negate(m)
     pattern = _regex_for(op, values, ignore_case, name, file, line)
-    m = lambda fr: _to_mask(pc.match_substring_regex(_as_str(column(fr, name)), pattern))  # noqa: E731
-    return m if op != "ne" else (lambda fr: ~m(fr))
+
+    def regex(fr: pd.DataFrame) -> np.ndarray:
+        return _to_mask(pc.match_substring_regex(_as_str(column(fr, name)), pattern))
+
+    return regex if op != "ne" else _negate(regex)
 
 
 def _as_str(data: Any) -> Any:

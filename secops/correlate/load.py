@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from secops.content import load_yaml, repo_path, yaml_files
@@ -15,7 +16,7 @@ def default_rules_dir() -> Path:
 
 
 def load_rules(
-    paths: list[str | Path] | str | Path | None = None, *, strict_names: bool = True
+    paths: Sequence[str | Path] | str | Path | None = None, *, strict_names: bool = True
 ) -> list[Rule]:
     """Load every rule under `paths` (files or directories; default: the shipped library).
 

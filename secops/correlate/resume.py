@@ -97,7 +97,9 @@ def longest_window(rules: list[Rule]) -> int:
     return max((_slack(r) for r in rules), default=0)
 
 
-def changed_since(findings: list[dict[str, Any]], rules: list[Rule], since_ms: int | None):
+def changed_since(
+    findings: list[dict[str, Any]], rules: list[Rule], since_ms: int | None
+) -> list[dict[str, Any]]:
     """Findings whose evidence reaches past `since_ms` (absences: whose judgement came after)."""
     if since_ms is None:
         return findings

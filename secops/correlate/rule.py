@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from secops import validate
 from secops.content import Located
 from secops.correlate.conditions import Condition, _check_field, compile_condition
-from secops.errors import RuleError
+from secops.errors import ConfigError, RuleError
 
 SEVERITIES = ("low", "medium", "high", "critical")
 RULE_TYPES = ("match", "threshold", "distinct", "sequence", "absence")
@@ -58,19 +59,15 @@ TOP_KEYS = {
     "author",
     "enabled",
 }
-_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
 
 
 def parse_duration(value: Any, file: str | None = None, line: int | None = None) -> int:
-    """'90s', '10m', '2h', '1d' (or an int of seconds) -> milliseconds."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value * 1000
-    m = _DURATION.match(str(value))
-    if not m or int(m.group(1)) <= 0:
-        raise RuleError(f"bad duration {value!r} (use e.g. 30s, 10m, 2h, 1d)", file, line)
-    return int(m.group(1)) * _UNIT_MS[m.group(2)]
+    """A window, gap or step in milliseconds (the one grammar: validate.duration_ms)."""
+    try:
+        return validate.duration_ms(value)
+    except ConfigError as exc:
+        raise RuleError(exc.message, file, line) from None
 
 
 def conditions_of(rule: Rule) -> list[Condition]:
@@ -341,13 +338,9 @@ def _clause(kind: str, item: Any, parent: Any, file: str | None) -> Clause:
     return Clause(kind, q, item[q], item.get("reason"), to, int(item.get("by", 1)))
 
 
-def _cond(
-    doc: Mapping[str, Any], key: str, file: str | None, required: bool = True
-) -> Condition | None:
+def _cond(doc: Mapping[str, Any], key: str, file: str | None) -> Condition:
     if key not in doc:
-        if required:
-            raise RuleError(f"missing required field '{key}'", file, getattr(doc, "line", None))
-        return None
+        raise RuleError(f"missing required field '{key}'", file, getattr(doc, "line", None))
     return compile_condition(doc[key], *_where(doc, key, file))
 
 

@@ -23,7 +23,7 @@ def to_millis(ts: pd.Series) -> np.ndarray:
     """Event timestamps (Arrow timestamp[ns, UTC]) -> int64 ms since epoch (NaT -> min)."""
     dtype = ts.dtype
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
-        arr = pa.chunked_array(ts.array._pa_array).cast(pa.timestamp("ns", "UTC"))  # type: ignore[attr-defined]
+        arr = pa.chunked_array(ts.array._pa_array).cast(pa.timestamp("ns", "UTC"))
         ns = arr.cast(pa.int64())
         ms = np.asarray(pc.fill_null(ns, 0).to_numpy(), dtype=np.int64) // 1_000_000
         missing = np.asarray(pc.is_null(ns).to_numpy(), dtype=bool)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -100,6 +101,7 @@ def record_batch(
     if dead_letter is None or result.dead.empty:
         return
     with open(dead_letter, "a", encoding="utf-8") as out:
+        rec: Any  # a row of object columns
         for rec in result.dead.itertuples(index=False):
             out.write(dead_letter_line(rec.file, int(rec.line), rec.reason, rec.raw))
 

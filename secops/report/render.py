@@ -122,6 +122,10 @@ def sections(r: ReportData) -> dict[str, Any]:
 HEALTH = ["rule", "raised", "cut", "false positive", "share FP", "precision", "median ack"]
 
 
+def esc_rows(rows: list[list[Any]]) -> list[list[str]]:
+    return [[escape(c) for c in row] for row in rows]
+
+
 def html(r: ReportData, map_png: bytes | None, title: str) -> str:
     s, e = sections(r), escape
     cards = "".join(f"<div class='card'>{e(k)}<b>{e(str(v))}</b></div>" for k, v in s["cards"])
@@ -135,7 +139,6 @@ def html(r: ReportData, map_png: bytes | None, title: str) -> str:
         if map_png
         else "<p class='muted'>no topology given (--topology): no map</p>"
     )
-    esc_rows = lambda rows: [[e(c) for c in row] for row in rows]  # noqa: E731
     targets = [[e(t), n, _sev(w)] for t, n, w in s["targets"]]
     body = f"""
 <h1>{e(title)}</h1>

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -321,6 +321,7 @@ def _dead_letters(dead: pd.DataFrame, path: str | Path | None) -> None:
     if path is None or dead.empty:
         return
     with open(path, "a", encoding="utf-8") as out:
+        rec: Any  # a row of object columns
         for rec in dead.itertuples(index=False):
             doc = {"file": rec.file, "line": int(rec.line), "reason": rec.reason, "raw": rec.raw}
             out.write(json.dumps(doc, ensure_ascii=False) + "\n")

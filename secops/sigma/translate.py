@@ -31,7 +31,7 @@ from sigma.correlations import (
 from sigma.exceptions import SigmaConditionError, SigmaError
 from sigma.rule import SigmaRule
 
-from secops.correlate.conditions import Condition, _all, _any
+from secops.correlate.conditions import Condition, Mask, _all, _any
 from secops.correlate.rule import Rule, Step, Threat
 from secops.sigma.compile import Compiler, Unsupported, _regex_mask, narrowing_all
 from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
@@ -155,7 +155,7 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
     return Compiled(rule, entry, Condition(spec, evaluate, fields))
 
 
-def _logsource_mask(entry: LogsourceEntry):
+def _logsource_mask(entry: LogsourceEntry) -> Mask:
     parts = []
     for name, want in entry.filter.items():
         values = want if isinstance(want, list) else [want]

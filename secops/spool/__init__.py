@@ -81,14 +81,6 @@ class Spool:
         table = _unique(table).sort_by([("@timestamp", "ascending")])  # stable: file order
         return _conform(table.to_pandas(types_mapper=pd.ArrowDtype))
 
-    def read_all(self) -> pd.DataFrame:
-        """Every event in the spool, as written (no window, no dedupe): for checks and tests."""
-        tables = [pq.read_table(p) for p in sorted(self.root.rglob("*.parquet"))]
-        if not tables:
-            return empty_events().drop(columns=list(SPOOL_DROP))
-        table = pa.concat_tables(tables, promote_options="default")
-        return _conform(table.to_pandas(types_mapper=pd.ArrowDtype))
-
     def count(self) -> int:
         """Every event in the spool (all partitions), from the Parquet footers."""
         return sum(pq.ParquetFile(p).metadata.num_rows for p in self.root.rglob("*.parquet"))

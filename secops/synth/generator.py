@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_START", "Expectation", "Scenario", "generate"]
 
 
 def _yaml_expectations(
-    seed: int, start: datetime, end: datetime, topology_path: Path, expected: list[Expectation]
+    seed: int, start: datetime, end: datetime, topology_path: str, expected: list[Expectation]
 ) -> str:
     head = {
         "seed": seed,
@@ -66,8 +66,7 @@ def generate(
     topo = load_topology(topology_path)
     rng = random.Random(seed)
     g = World(topo, rng, start, hours, rfc3164)
-    tell_story(g)
-    add_noise(g, noise_per_hour)
+    add_noise(g, tell_story(g), noise_per_hour)
 
     logs = out_dir / "logs"
     if logs.exists():
@@ -86,5 +85,5 @@ def generate(
         _yaml_expectations(seed, start, g.end, topo_ref, g.expected), encoding="utf-8"
     )
     return Scenario(
-        seed, start, g.end, list(g.expected), files, sum(counts.values()), counts, dict(g.cast)
+        seed, start, g.end, list(g.expected), files, sum(counts.values()), cast=dict(g.cast)
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .content import ADMIN_COMMANDS, AGENTS, ATTACK_USERS, MISSING_PATHS, NOISE_ALERTS, WEB_PATHS
+from .story import Cast
 from .world import World
 
 # ------------------------------------------------------------------------------------------
 # noise
 
 
-def add_noise(g: World, noise_per_hour: int) -> int:
+def add_noise(g: World, cast: Cast, noise_per_hour: int) -> int:
     rng = g.rng
     hours = (g.end - g.start).total_seconds() / 3600
     target = int(noise_per_hour * hours)
@@ -23,10 +24,10 @@ def add_noise(g: World, noise_per_hour: int) -> int:
     dmz = [n for n in linux if g.zone[n] == "dmz"]
     jump = g.cast["jump"]
     jump_ip = g.ip(jump)
-    staff = [e for e in g.cast["employees"] if e not in g.busy_users]
-    admins = [a for a in g.cast["admins"] if a not in g.busy_users] or staff[:2]
+    staff = [e for e in g.cast["employees"] if e not in cast.busy_users]
+    admins = [a for a in g.cast["admins"] if a not in cast.busy_users] or staff[:2]
     clients = [g.public_ip() for _ in range(400)]
-    corp_clients = sorted(set(g.ws_ip.values()))
+    corp_clients = sorted(set(cast.ws_ip.values()))
     dns_ip = g.public_ip()
 
     def span() -> datetime:
@@ -77,11 +78,11 @@ def add_noise(g: World, noise_per_hour: int) -> int:
     def employee_login() -> None:
         u = rng.choice(staff + admins)
         if rng.random() < 0.6 and dmz:
-            host, src = rng.choice(dmz), g.ws_ip[u]
+            host, src = rng.choice(dmz), cast.ws_ip[u]
         else:
             host, src = rng.choice([h for h in ssh_hosts if h != jump] or ssh_hosts), jump_ip
             if rng.random() < 0.5:
-                g.ssh_accept(span(), jump, u, g.ws_ip[u], close_after=rng.uniform(300, 3000))
+                g.ssh_accept(span(), jump, u, cast.ws_ip[u], close_after=rng.uniform(300, 3000))
         ts = span()
         if rng.random() < 0.5:
             g.kern(ts - timedelta(milliseconds=20), host, "IPTABLES-ACCEPT:", src, g.ip(host), 22)

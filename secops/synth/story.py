@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,16 +29,30 @@ from .world import Expectation, World, overlaps
 # the cast and the story
 
 
+@dataclass(frozen=True)
+class Cast:
+    """What the story leaves for the noise (the rest of the cast is in `World.cast`)."""
+
+    #: employee -> the IP they work from (their workstation's, else one in corp or public)
+    ws_ip: dict[str, str]
+    #: users the story already uses: the noise leaves them alone
+    busy_users: frozenset[str]
+
+
 def _pick(rng: random.Random, items: list, what: str) -> Any:
     if not items:
         raise ValueError(f"the topology has no asset for {what}")
     return rng.choice(sorted(items))
 
 
-def tell_story(g: World) -> None:
+def tell_story(g: World) -> Cast:
+    """Write every episode; return what the noise needs of the cast."""
     rng, t = g.rng, g.t
     names = [a.name for a in t.assets]
-    tag = lambda tg: [n for n in names if tg in g.assets[n].tags]  # noqa: E731
+
+    def tag(tg: str) -> list[str]:
+        return [n for n in names if tg in g.assets[n].tags]
+
     linux = [n for n in names if g.linux(n) and g.assets[n].role not in ("firewall",)]
     public = [
         n
@@ -68,7 +83,7 @@ def tell_story(g: World) -> None:
     dmz = [n for n in linux if g.zone[n] == "dmz"]
 
     employees = rng.sample(EMPLOYEES, 9)
-    owners = [g.assets[w].owner for w in workstations if g.assets[w].owner]
+    owners = [o for w in workstations if (o := g.assets[w].owner)]
     for o in owners:  # workstation owners are employees too
         if o not in employees:
             employees.append(o)
@@ -76,14 +91,14 @@ def tell_story(g: World) -> None:
     g.cast["employees"] = employees
     g.cast["admins"] = admins
     # employee -> workstation IP
-    g.ws_ip = {}
+    ws_ip: dict[str, str] = {}
     for w in workstations:
         o = g.assets[w].owner
         if o and g.assets[w].ips:
-            g.ws_ip[o] = g.assets[w].ips[0]
+            ws_ip[o] = g.assets[w].ips[0]
     for e in employees:
-        if e not in g.ws_ip:
-            g.ws_ip[e] = (
+        if e not in ws_ip:
+            ws_ip[e] = (
                 g.zone_ip("corp") if any(z.name == "corp" for z in t.zones) else g.public_ip()
             )
     busy_users: set[str] = set()
@@ -224,7 +239,7 @@ def tell_story(g: World) -> None:
             "raised",
             "T1046",
             {"source.ip": w_ip, "source.asset": W, "destination.port": sweep_port},
-            note=f"{n_hosts} hosts on {sweep_port}/tcp in {span:.0f} s (zones {', '.join(sorted(set(t.zone_of(x) for x in targets)))})",
+            note=f"{n_hosts} hosts on {sweep_port}/tcp in {span:.0f} s (zones {', '.join(sorted({str(t.zone_of(x)) for x in targets}))})",
         )
     )
 
@@ -325,7 +340,7 @@ def tell_story(g: World) -> None:
     insider = rng.choice([e for e in employees if e not in admins])
     busy_users.add(insider)
     t0 = g.free_time(15, [I_])
-    g.ssh_accept(t0, I_, insider, g.ws_ip[insider], close_after=rng.uniform(1500, 3000))
+    g.ssh_accept(t0, I_, insider, ws_ip[insider], close_after=rng.uniform(1500, 3000))
     tf = t0 + timedelta(seconds=rng.uniform(60, 180))
     g.sudo_fail(tf, I_, insider, "pts/2", "/bin/bash", three=True)
     g.sudo_fail(
@@ -457,8 +472,8 @@ def tell_story(g: World) -> None:
         for c in cw_hosts
         if overlaps(c[0].start.to_pydatetime(), c[0].end.to_pydatetime(), g.start, g.end)
     ]
-    w, C = rng.choice(in_span or cw_hosts)
-    ws, we = w.start.to_pydatetime(), w.end.to_pydatetime()
+    cw, C = rng.choice(in_span or cw_hosts)
+    ws, we = cw.start.to_pydatetime(), cw.end.to_pydatetime()
     dba = rng.choice([a for a in admins if a != admin])
     busy_users.add(dba)
     t0 = ws + timedelta(seconds=rng.uniform(300, max(301, (we - ws).total_seconds() - 1200)))
@@ -471,7 +486,7 @@ def tell_story(g: World) -> None:
         dba,
         "/usr/bin/systemctl restart postgresql",
     )
-    g.cast["change_window"] = {"host": C, "ticket": w.ticket}
+    g.cast["change_window"] = {"host": C, "ticket": cw.ticket}
     g.expected.append(
         Expectation(
             "13",
@@ -480,33 +495,33 @@ def tell_story(g: World) -> None:
             "T1548",
             {"host": C, "user": dba},
             reason_contains="change window",
-            note=f"{w.ticket} {ws:%H:%M}-{we:%H:%M}Z, at {tf:%H:%M:%S}",
+            note=f"{cw.ticket} {ws:%H:%M}-{we:%H:%M}Z, at {tf:%H:%M:%S}",
         )
     )
 
     # ---- 14: exploits that cannot work ----------------------------------------------------
     unreach = []
-    for n in names:
-        for svc in g.assets[n].services or ():
+    for host in names:
+        for svc in g.assets[host].services or ():
             if (
                 svc.transport == "tcp"
                 and svc.low == svc.high
                 and svc.low != 22
-                and not g.zone_allows("internet", g.zone[n], svc.low)
+                and not g.zone_allows("internet", g.zone[host], svc.low)
             ):
-                unreach.append((("crown-jewel" not in g.assets[n].tags), n, svc.low))
+                unreach.append((("crown-jewel" not in g.assets[host].tags), host, svc.low))
     unreach.sort()
     best = [u for u in unreach if u[0] == unreach[0][0]] if unreach else []
     _, Qh, Qp = rng.choice(best) if best else (None, None, None)
-    if Qh:
+    if Qh and Qp is not None:
         Q = g.public_ip()
         ts = g.when(5, 10)
-        sigs = EXPLOITS_DB if Qp == 5432 else EXPLOITS_443[:2]
+        q_sigs = EXPLOITS_DB if Qp == 5432 else EXPLOITS_443[:2]
         for _ in range(rng.randint(2, 4)):
             ts += timedelta(seconds=rng.uniform(1, 30))
             spt = g.port()
             g.asa_deny(ts - timedelta(milliseconds=30), Q, spt, g.ip(Qh), Qp)
-            g.eve_alert(ts, Q, spt, g.ip(Qh), Qp, rng.choice(sigs), 1, None)
+            g.eve_alert(ts, Q, spt, g.ip(Qh), Qp, rng.choice(q_sigs), 1, None)
         g.expected.append(
             Expectation(
                 "14a",
@@ -553,7 +568,7 @@ def tell_story(g: World) -> None:
     busy_users.add(typo)
     H = _pick(rng, internal_servers, "a server for the sudo typo")
     t0 = g.free_time(10, [H])
-    g.ssh_accept(t0, H, typo, g.ws_ip[typo], close_after=rng.uniform(600, 1800))
+    g.ssh_accept(t0, H, typo, ws_ip[typo], close_after=rng.uniform(600, 1800))
     tf = t0 + timedelta(seconds=rng.uniform(30, 200))
     g.sudo_fail(tf, H, typo, "pts/3", "/usr/bin/systemctl restart app", three=False)
     g.sudo_cmd(
@@ -640,5 +655,5 @@ def tell_story(g: World) -> None:
         )
     )
 
-    g.busy_users = busy_users
     g.cast.update(scanner=scanner, monitor=monitor, jump=jump)
+    return Cast(ws_ip, frozenset(busy_users))

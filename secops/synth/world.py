@@ -12,10 +12,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import formats as F
 from .content import EMPLOYEES, PUBLIC_FIRST_OCTETS, TEST_NETS, ZONE_IFACE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from secops.topology import Topology
 
 # ------------------------------------------------------------------------------------------
 # results
@@ -53,7 +58,6 @@ class Scenario:
     expected: list[Expectation]
     files: list[Path]
     lines: int
-    line_counts: dict[str, int] = field(default_factory=dict)
     cast: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,7 +86,7 @@ def overlaps(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> bool:
 
 class World:
     def __init__(
-        self, topo, rng: random.Random, start: datetime, hours: float, rfc3164: bool
+        self, topo: Topology, rng: random.Random, start: datetime, hours: float, rfc3164: bool
     ) -> None:
         self.t = topo
         self.rng = rng
@@ -164,7 +168,7 @@ class World:
         return lo + timedelta(seconds=self.rng.uniform(0, (hi - lo).total_seconds()))
 
     def free_time(
-        self, span_min: float, hosts: list[str], busy: list[tuple[datetime, datetime]] = ()
+        self, span_min: float, hosts: list[str], busy: Sequence[tuple[datetime, datetime]] = ()
     ) -> datetime:
         """A start time for an episode of `span_min` minutes on `hosts`, outside their change windows."""
         for _ in range(2000):

@@ -31,7 +31,7 @@ def asset_node(name: str) -> str:
 
 
 def build_graph(topo: Topology) -> nx.DiGraph:
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for z in topo.zones:
         g.add_node(zone_node(z.name), kind="zone", cidrs=z.cidrs, intra_zone=z.intra_zone)
     zones = topo.asset_zones

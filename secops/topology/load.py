@@ -48,7 +48,7 @@ SECTIONS: dict[str, tuple[Callable[[Any], Any], tuple[str, ...]]] = {
 class _Entry:
     obj: Any
     file: str
-    line: int
+    line: int | None
     label: str
     key_lines: dict[str, int]
     name: str | None = None  # the raw `name`, known even when the entry is invalid

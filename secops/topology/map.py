@@ -48,7 +48,6 @@ class MapModel:
     jewels: set[str]
     policy: list[tuple[str, str, str]]  # (from zone, to zone, services)
     attacks: list[tuple[str, str, str, str]]  # (from node, to node, severity, rule)
-    labels: dict[str, str] = field(default_factory=dict)
     #: node -> worst severity of the open findings it is the source of (the attackers)
     sources: dict[str, str] = field(default_factory=dict)
     #: addresses in an inner zone's CIDR that no asset has: drawn in the UNKNOWN group, with

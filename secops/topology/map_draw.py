@@ -35,9 +35,7 @@ def positions(model: MapModel) -> tuple[dict[str, Any], dict[str, tuple[float, f
     # diagonal, when the chord is slanted) and a gap for the policy labels between them
     chord = 1.42 * 2 * (radius + 0.75) + 1.0
     spread = max(2.6 * radius, chord / (2 * math.sin(math.pi / max(len(zones), 2))))
-    centres = (
-        nx.circular_layout(zones, scale=spread) if len(zones) > 1 else {z: (0, 0) for z in zones}
-    )
+    centres: dict[str, Any] = nx.circular_layout(zones, scale=spread)  # type: ignore[arg-type]  # nodes, as documented if len(zones) > 1 else {z: (0, 0) for z in zones}
     pos: dict[str, Any] = {}
     boxes: dict[str, tuple[float, float, float]] = {}
     for z in zones:
@@ -47,7 +45,7 @@ def positions(model: MapModel) -> tuple[dict[str, Any], dict[str, tuple[float, f
         if len(nodes) == 1:
             pos[nodes[0]] = (cx, cy - 0.15)
         else:  # a little below the centre: the zone title sits inside the box's top
-            pos.update(nx.circular_layout(nodes, scale=ring, center=(cx, cy - 0.15)))
+            pos.update(nx.circular_layout(nodes, scale=ring, center=(cx, cy - 0.15)))  # type: ignore[arg-type]
         boxes[z] = (cx, cy, ring + 0.75)
     return pos, boxes
 
@@ -179,7 +177,7 @@ def _fanned(
 
 
 def _nodes(ax: Any, model: MapModel, pos: dict[str, Any]) -> None:
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(pos)
     for (shape, style), nodes in _by_shape(model, list(g.nodes)).items():
         drawn = nx.draw_networkx_nodes(
@@ -189,7 +187,7 @@ def _nodes(ax: Any, model: MapModel, pos: dict[str, Any]) -> None:
             linewidths=[_width(n, model) for n in nodes],
         )  # fmt: skip
         drawn.set_zorder(Z_NODE)
-        drawn.set_linestyle(style)
+        drawn.set_linestyle(style)  # type: ignore[arg-type]  # a matplotlib line style name
     for n, (x, y) in pos.items():
         ax.text(
             x, y - 0.38, _label(n, model), ha="center", va="top", fontsize=8,

@@ -34,7 +34,6 @@ WELL_KNOWN_TAGS: tuple[str, ...] = (
     "public-facing",
     "crown-jewel",
 )
-TRANSPORTS = ("tcp", "udp")
 
 _SERVICE_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?/(tcp|udp)$")
 

@@ -15,7 +15,11 @@ from secops.topology import graph as g
 from secops.topology.model import Answer, Service
 
 if TYPE_CHECKING:
-    from secops.topology.topology import Topology
+    from collections.abc import Callable
+
+    import networkx as nx
+
+    from secops.topology.model import Asset, ChangeWindow, Zone
 
 
 def _services(services: tuple[Service, ...]) -> str:
@@ -44,11 +48,22 @@ def as_utc(when: pd.Timestamp | datetime | str | None) -> pd.Timestamp | None:
 
 
 class Questions:
-    """Mixed into Topology; relies on its lookups (asset, zone_of, zone_allows, graph...)."""
+    """Mixed into Topology; relies on its lookups, declared here for the type checker."""
 
-    def exposes(
-        self: Topology, asset: str | None, port: int | None, transport: str | None = "tcp"
-    ) -> Answer:
+    if TYPE_CHECKING:
+        _zone_by_name: dict[str, Zone]
+        _pivot: Callable[[str, str, int | None, str | None], tuple[str, ...] | None]
+
+        @property
+        def graph(self) -> nx.DiGraph[str]: ...
+        @property
+        def _jewel_paths(self) -> dict[str, list[str]]: ...
+        def asset(self, name: str | None) -> Asset | None: ...
+        def zone_of(self, ip: str | None) -> str | None: ...
+        def zone_allows(self, src_zone: str, dst_zone: str) -> tuple[Service, ...]: ...
+        def windows_of(self, asset: str) -> list[ChangeWindow]: ...
+
+    def exposes(self, asset: str | None, port: int | None, transport: str | None = "tcp") -> Answer:
         """Does the asset expose this service? None when the asset or its services are unknown."""
         a = self.asset(asset)
         if a is None:
@@ -73,7 +88,7 @@ class Questions:
         )
 
     def can_reach(
-        self: Topology,
+        self,
         src_ip: str | None,
         dst_ip: str | None,
         port: int | None,
@@ -121,7 +136,7 @@ class Questions:
             detail,
         )
 
-    def _node(self: Topology, ref: str | None) -> str | None:
+    def _node(self, ref: str | None) -> str | None:
         """Asset name / alias / IP -> asset node; zone name or IP in a zone -> zone node."""
         if not isinstance(ref, str):
             return None
@@ -135,7 +150,7 @@ class Questions:
         return g.zone_node(zone) if zone else None
 
     def pivot_path(
-        self: Topology, src: str, dst: str, port: int | None = None, transport: str | None = "tcp"
+        self, src: str, dst: str, port: int | None = None, transport: str | None = "tcp"
     ) -> list[str] | None:
         """Shortest takeover path src -> ... -> dst (asset names; a zone start as `zone:<z>`).
 
@@ -149,7 +164,7 @@ class Questions:
         return list(path) if path is not None else None
 
     def explain_path(
-        self: Topology, src: str, dst: str, port: int | None = None, transport: str | None = "tcp"
+        self, src: str, dst: str, port: int | None = None, transport: str | None = "tcp"
     ) -> dict[str, Any]:
         """Everything `secops topology path` shows: direct reach, exposure, pivot path."""
         src_ip, dst_ip = _first_ip(self, src), _first_ip(self, dst)
@@ -171,7 +186,7 @@ class Questions:
             "pivot_path": self.pivot_path(src, dst, port, transport),
         }
 
-    def path_to_crown_jewel(self: Topology, asset: str | None) -> Answer:
+    def path_to_crown_jewel(self, asset: str | None) -> Answer:
         """Is the asset a crown jewel, or can an attacker holding it pivot to one?"""
         a = self.asset(asset)
         if a is None:
@@ -191,9 +206,7 @@ class Questions:
             {"asset": a.name, "path": path, "crown_jewel": path[-1]},
         )
 
-    def in_change_window(
-        self: Topology, asset: str | None, when: pd.Timestamp | datetime | None
-    ) -> Answer:
+    def in_change_window(self, asset: str | None, when: pd.Timestamp | datetime | None) -> Answer:
         """Is there an approved change on the asset at `when` (start <= when < end, UTC)?"""
         a = self.asset(asset)
         if a is None:
@@ -214,7 +227,7 @@ class Questions:
             {"asset": a.name, "time": ts.isoformat()},
         )
 
-    def blast_radius(self: Topology, asset: str) -> list[tuple[str, str, int]]:
+    def blast_radius(self, asset: str) -> list[tuple[str, str, int]]:
         """(asset, criticality, hops) an attacker holding `asset` could reach, worst first."""
         node = self._node(asset)
         if node is None:
@@ -222,12 +235,12 @@ class Questions:
         return g.blast_radius(self.graph, node)
 
 
-def _first_ip(topo: Topology, ref: str) -> str | None:
+def _first_ip(topo: Questions, ref: str) -> str | None:
     a = topo.asset(ref)
     return a.ips[0] if a is not None and a.ips else ref
 
 
-def _name(topo: Topology, ref: str) -> str | None:
+def _name(topo: Questions, ref: str) -> str | None:
     a = topo.asset(ref)
     return a.name if a is not None else None
 

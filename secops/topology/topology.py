@@ -78,9 +78,6 @@ class Topology(Questions):
         """Knows nothing, cuts nothing: every question answers None (unknown)."""
         return cls()
 
-    def is_empty(self) -> bool:
-        return not (self.zones or self.assets or self.policies or self.change_windows)
-
     def __repr__(self) -> str:
         return (
             f"Topology({len(self.zones)} zones, {len(self.assets)} assets, "

@@ -61,7 +61,7 @@ def evidence_events(
     frame = pd.concat(found, ignore_index=True).drop_duplicates("event.id")
     frame = frame.sort_values("@timestamp", kind="stable")
     return [
-        {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
+        {str(k): (None if pd.isna(v) else str(v)) for k, v in row.items()}
         for row in frame.to_dict("records")
     ]
 

@@ -1,14 +1,12 @@
 """Triage updates to a remote copy of the finding (Elasticsearch), when one is configured.
 
 Only the protocol lives here: any sink-like object with `update(finding_id, partial_doc)`.
-The Elasticsearch sink is another module's (`secops.sink.elasticsearch`); it is used only when
-that module exists and an Elasticsearch URL is configured (`es: {urls: ...}` in secops.yaml, or
-SECOPS_ES_URL).
+The Elasticsearch sink (`secops.sink.elasticsearch`) is used when an Elasticsearch URL is
+configured (`es: {urls: ...}` in secops.yaml, or SECOPS_ES_URL).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any, Protocol
 
@@ -26,20 +24,13 @@ def push_update(sink: Updatable | None, finding_id: str, partial_doc: dict[str, 
 
 
 def remote_sink(es_config: dict[str, Any] | None) -> Updatable | None:
-    """The Elasticsearch sink when `secops.sink.elasticsearch` exists and a URL is configured."""
+    """The Elasticsearch sink when a URL is configured (its client is imported only then)."""
     configured = (es_config or {}).get("url") or (es_config or {}).get("urls")
     if not (configured or os.environ.get("SECOPS_ES_URL")):
         return None
-    try:
-        module = importlib.import_module("secops.sink.elasticsearch")
-    except ModuleNotFoundError:
-        return None
-    for name in ("from_config", "ElasticsearchSink", "EsSink"):
-        factory = getattr(module, name, None)
-        if factory is not None:
-            sink = factory(es_config)
-            return sink if hasattr(sink, "update") else None
-    return None
+    from secops.sink.elasticsearch import from_config
+
+    return from_config(es_config)
 
 
 def partial_doc(doc: dict[str, Any]) -> dict[str, Any]:

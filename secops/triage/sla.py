@@ -11,15 +11,12 @@ secops.yaml:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from secops import validate
 from secops.errors import ConfigError
-
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @dataclass(frozen=True)
@@ -36,14 +33,15 @@ DEFAULT_SLA: dict[str, Sla] = {
 }
 
 
-def parse_duration(text: str | int) -> timedelta:
-    """`15m`, `4h`, `2d`, `1w`, `30s`; a bare number is minutes."""
-    if isinstance(text, int):
-        return timedelta(minutes=text)
-    m = _DURATION.match(str(text).strip())
-    if not m:
-        raise ConfigError(f"bad duration {text!r} (write e.g. 15m, 4h, 2d, 1w)")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+def parse_duration(value: str | int, option: str = "sla") -> timedelta:
+    """`15m`, `4h`, `2d`, `1w`, `30s`, `0s` (the one grammar: validate.duration_ms). A bare
+    number, which meant minutes here and means seconds everywhere else, is refused."""
+    if validate.BARE_NUMBER.match(str(value)):
+        raise ConfigError(
+            f"{option} {value!r} has no unit: an SLA's bare number was minutes and would now be "
+            f"seconds, so write the unit ({value}m as before, or {value}s)"
+        )
+    return validate.duration(value, option, zero=True)
 
 
 def load_sla(config: dict[str, Any] | None) -> dict[str, Sla]:
@@ -56,8 +54,10 @@ def load_sla(config: dict[str, Any] | None) -> dict[str, Sla]:
             )
         base = out[sev]
         out[sev] = Sla(
-            parse_duration(spec["ack"]) if "ack" in spec else base.ack,
-            parse_duration(spec["resolve"]) if "resolve" in spec else base.resolve,
+            parse_duration(spec["ack"], f"sla.{sev}.ack") if "ack" in spec else base.ack,
+            parse_duration(spec["resolve"], f"sla.{sev}.resolve")
+            if "resolve" in spec
+            else base.resolve,
         )
     return out
 

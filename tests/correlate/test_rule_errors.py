@@ -9,7 +9,7 @@ import pytest
 from secops.content import parse_yaml
 from secops.correlate import load_rules
 from secops.correlate.rule import Rule
-from secops.errors import ContentErrors, RuleError
+from secops.errors import ContentError, ContentErrors, RuleError
 
 HEAD = """\
 id: r1
@@ -88,7 +88,10 @@ def test_loader_collects_every_error(tmp_path):
     assert info.value.exit_code == 78
 
 
-def test_unsafe_yaml_tags_are_refused():
-    with pytest.raises(Exception) as info:
-        parse_yaml("!!python/object/apply:os.system ['echo pwned']", "x.yaml")
-    assert "x.yaml" in str(info.value)
+def test_unsafe_yaml_tags_are_refused(tmp_path):
+    """Refused before anything runs: the tag would have created the file."""
+    pwned = tmp_path / "pwned"
+    with pytest.raises(ContentError, match="unsupported tag") as info:
+        parse_yaml(f"!!python/object/apply:os.system ['touch {pwned}']", "x.yaml")
+    assert str(info.value).startswith("x.yaml:1:1: ")
+    assert not pwned.exists()

@@ -35,6 +35,8 @@ from tests.es.helpers import SAMPLE, YEAR, drop_alias, settings
 from tests.helpers import EXAMPLE_TOPOLOGY
 
 OBJECTS = load_objects()
+#: the bundled file read without the module's reader: the oracle of export and import
+FILE_OBJECTS = [json.loads(x) for x in BUNDLED.read_text(encoding="utf-8").splitlines() if x]
 BY_ID = {o["id"]: o for o in OBJECTS}
 LENS = [o for o in OBJECTS if o["type"] == "lens"]
 SEARCH = next(o for o in OBJECTS if o["type"] == "search")
@@ -313,10 +315,12 @@ def test_export_writes_the_bundled_objects(tmp_path):
     )
     assert res.exit_code == 0, res.output
     objects = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [o["id"] for o in objects] == [o["id"] for o in OBJECTS]
+    assert [o["id"] for o in objects] == [o["id"] for o in FILE_OBJECTS]
     assert objects[0]["attributes"]["title"] == "acme-findings-*"
+    assert FILE_OBJECTS[0]["attributes"]["title"] != "acme-findings-*"
+    assert objects[1:] == FILE_OBJECTS[1:]
     stdout = CliRunner().invoke(cli, ["kibana", "export"]).stdout
-    assert [json.loads(line) for line in stdout.splitlines()] == OBJECTS
+    assert [json.loads(line) for line in stdout.splitlines()] == FILE_OBJECTS
 
 
 class FakeKibana(BaseHTTPRequestHandler):
@@ -394,7 +398,7 @@ def test_import_posts_the_saved_objects_api_request(kibana_url):
     assert headers["content-type"].startswith("multipart/form-data; boundary=")
     ((name, filename, payload),) = req["parts"]
     assert name == "file" and filename.endswith(".ndjson")
-    assert [json.loads(line) for line in payload.decode().splitlines()] == OBJECTS
+    assert [json.loads(line) for line in payload.decode().splitlines()] == FILE_OBJECTS
 
 
 def test_import_failures_are_clear(kibana_url):

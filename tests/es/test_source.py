@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,28 @@ def test_unreachable_source_is_a_clear_error(tmp_path: Path):
     )
     assert res.exit_code == 1
     assert "cannot read events from 'logs-*'" in res.stderr and "s3cr3t" not in res.stderr
+
+
+def test_a_duration_ago_is_date_math_on_the_cluster_clock(es_url, es_client, index):
+    """since='2h' / '90m' / '1w' (the one duration grammar) is turned into date math that the
+    real cluster evaluates against documents dated 30 minutes, 3 hours and 10 days ago."""
+    now = datetime.now(UTC)
+    ages = [timedelta(minutes=30), timedelta(hours=3), timedelta(days=10)]
+    docs = []
+    for i, age in enumerate(ages):
+        doc = _filebeat_auth(i, "Failed", "root", "198.51.100.7")
+        doc["@timestamp"] = (now - age).isoformat().replace("+00:00", "Z")
+        docs.append(doc)
+    load(es_client, index, docs)
+    client = Elasticsearch(es_url)
+    for since, want in (("90m", 1), ("2h", 1), ("1w", 2), ("14d", 3), ("7200", 1)):
+        report = ParseReport()
+        list(iter_es_events(client, Search(index, since=since), report=report))
+        assert report.parsed == sum(age < timedelta(seconds=_seconds(since)) for age in ages)
+        assert report.parsed == want, since
+
+
+def _seconds(text: str) -> int:
+    """A hand-written reference for the few durations above."""
+    unit = {"m": 60, "h": 3600, "d": 86400, "w": 604800}.get(text[-1], 1)
+    return int(text.rstrip("mhdw")) * unit

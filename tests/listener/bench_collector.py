@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
+from tests.helpers import spooled  # noqa: E402
 from tests.listener.daemon import Daemon, ssh_line  # noqa: E402
 
 
@@ -48,7 +49,7 @@ def main() -> None:
         udp_s = time.perf_counter() - t0
         time.sleep(2)
         stats = d.stop()
-        got = d.spool.read_all()
+        got = spooled(d.spool.root)
         udp_got = int(got["message"].str.contains("user u", regex=False).sum())
     print(
         f"TCP: {args.messages:,} messages in {tcp_s:.2f} s = {args.messages / tcp_s:,.0f} msg/s "

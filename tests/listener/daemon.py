@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from secops.spool import Spool
+from tests.helpers import spooled
 
 SECOPS = str(Path(sys.executable).parent / "secops")
 
@@ -57,7 +58,7 @@ class Daemon:
         self.proc.wait()
 
     def messages(self) -> list[str]:
-        frame = self.spool.read_all()
+        frame = spooled(self.spool.root)
         return list(frame["message"].dropna())
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from secops.collect.buffer import Buffer
+from tests.helpers import spooled
 from tests.listener.daemon import Daemon, ssh_line
 
 SESSION = 400
@@ -60,7 +61,7 @@ def test_acknowledged_sessions_survive_kill_9_and_restart(tmp_path: Path) -> Non
         if second.proc.poll() is None:
             second.kill()
     assert acked == set(range(8))
-    frame = first.spool.read_all()
+    frame = spooled(first.spool.root)
     raw_dupes = int(frame.duplicated("event.id").sum())
     once = frame.drop_duplicates("event.id")
     for n in acked:
@@ -87,15 +88,24 @@ def test_the_buffer_blocks_tcp_readers_and_drops_udp_when_full() -> None:
     assert blocked and dropped is None and resumed
 
 
-@pytest.mark.parametrize("frames", [b"12 <38>abcdefgh", b"2026-11-20 not a length\n"])
-def test_framing_edge_cases(frames: bytes) -> None:
+@pytest.mark.parametrize(
+    ("frames", "want"),
+    [
+        (b"12 <38>abcdefgh", [b"<38>abcdefgh"]),  # octet counting (RFC 6587 3.4.1)
+        (b"12 <38>abcdefghXYZ\n", [b"<38>abcdefgh", b"XYZ"]),  # the count ends the frame
+        (b"2026-11-20 not a length\n", [b"2026-11-20 not a length"]),  # digits, no count
+    ],
+)
+def test_framing_edge_cases(frames: bytes, want: list[bytes]) -> None:
     from secops.collect.framing import read_frame
 
-    async def parse() -> bytes | None:
+    async def parse() -> list[bytes]:
         reader = asyncio.StreamReader(limit=1024)
         reader.feed_data(frames)
         reader.feed_eof()
-        return await read_frame(reader, 1000)
+        out = []
+        while (frame := await read_frame(reader, 1000)) is not None:
+            out.append(frame)
+        return out
 
-    got = asyncio.run(parse())
-    assert got in (b"<38>abcdefgh", b"2026-11-20 not a length")
+    assert asyncio.run(parse()) == want

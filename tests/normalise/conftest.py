@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from secops.normalise import ParseReport, iter_events
-from tests.helpers import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_DATE = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -42,16 +41,3 @@ def run_lines(tmp_path: Path) -> Run:
         return _run([str(path)], **kwargs)
 
     return go
-
-
-@pytest.fixture
-def shared_data() -> Callable[..., Path]:
-    """shared_data('loghub', 'OpenSSH', ...) -> path, or skip when the shared data is absent."""
-
-    def locate(*parts: str) -> Path:
-        path = SHARED_DATA.joinpath(*parts)
-        if not path.exists():
-            pytest.skip(f"shared data not available: {path} (expected next to the repo)")
-        return path
-
-    return locate

@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from tests.helpers import shared
+
 
 def _template_values(template: str, content: str) -> list[str] | None:
     parts = [re.escape(p) for p in template.split("<*>")]
@@ -14,8 +16,8 @@ def _template_values(template: str, content: str) -> list[str] | None:
     return list(m.groups()) if m else None
 
 
-def test_openssh_2k_every_line_parses(run, shared_data) -> None:
-    log = shared_data("loghub", "OpenSSH", "OpenSSH_2k.log")
+def test_openssh_2k_every_line_parses(run) -> None:
+    log = shared("loghub", "OpenSSH", "OpenSSH_2k.log")
     events, report = run([str(log)])
     assert report.lines_read == 2000
     assert report.dead_lettered == 0, report.to_dict()
@@ -23,9 +25,9 @@ def test_openssh_2k_every_line_parses(run, shared_data) -> None:
     assert len(events) == 2000 and events["event.id"].is_unique
 
 
-def test_openssh_2k_agrees_with_structured_csv(run, shared_data) -> None:
-    log = shared_data("loghub", "OpenSSH", "OpenSSH_2k.log")
-    truth = pd.read_csv(shared_data("loghub", "OpenSSH", "OpenSSH_2k.log_structured.csv"))
+def test_openssh_2k_agrees_with_structured_csv(run) -> None:
+    log = shared("loghub", "OpenSSH", "OpenSSH_2k.log")
+    truth = pd.read_csv(shared("loghub", "OpenSSH", "OpenSSH_2k.log_structured.csv"))
     events, _ = run([str(log)], year=2025)
     assert (events["host.name"].astype(str).to_numpy() == truth["Component"].to_numpy()).all()
     assert (events["process.pid"].astype(int).to_numpy() == truth["Pid"].to_numpy()).all()
@@ -52,8 +54,8 @@ def test_openssh_2k_agrees_with_structured_csv(run, shared_data) -> None:
             assert ev["user.name"] == values[0]
 
 
-def test_openssh_2k_vocabulary(run, shared_data) -> None:
-    events, _ = run([str(shared_data("loghub", "OpenSSH", "OpenSSH_2k.log"))])
+def test_openssh_2k_vocabulary(run) -> None:
+    events, _ = run([str(shared("loghub", "OpenSSH", "OpenSSH_2k.log"))])
     by_action = events.groupby("event.action", observed=True).size().to_dict()
     assert by_action["ssh_login"] > 0 and by_action["pam_auth_failure"] > 0
     failed = events["message"].str.startswith("Failed password")
@@ -64,8 +66,8 @@ def test_openssh_2k_vocabulary(run, shared_data) -> None:
     assert set(events.loc[preauth, "event.category"]) == {"network"}
 
 
-def test_linux_2k_ssh_and_su_parse(run, shared_data) -> None:
-    log = shared_data("loghub", "Linux", "Linux_2k.log")
+def test_linux_2k_ssh_and_su_parse(run) -> None:
+    log = shared("loghub", "Linux", "Linux_2k.log")
     events, report = run([str(log)], dead_letter=None)
     raw = log.read_text(encoding="utf-8", errors="replace").splitlines()
     wanted = sum(1 for line in raw if " sshd(pam_unix)[" in line or " su(pam_unix)[" in line)
@@ -80,8 +82,8 @@ def test_linux_2k_ssh_and_su_parse(run, shared_data) -> None:
     assert legacy["source.ip"].notna().sum() + legacy["source.domain"].notna().sum() == len(legacy)
 
 
-def test_suricata_alerts_only_all_parse(run, shared_data) -> None:
-    folder = shared_data("suricata-sample-data")
+def test_suricata_alerts_only_all_parse(run) -> None:
+    folder = shared("suricata-sample-data")
     files = sorted(folder.glob("*/alerts-only.json"))
     assert files
     for path in files:

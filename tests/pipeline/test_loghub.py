@@ -56,3 +56,4 @@ def test_rerun_gives_the_same_finding_ids():
     first = [f["finding"]["id"] for f in run([str(log)], year=2025).findings]
     second = [f["finding"]["id"] for f in run([str(log)], year=2025).findings]
     assert first == second and len(set(first)) == len(first)
+    assert len(first) >= len(reference_brute_forcers(log)) > 0  # one finding per brute forcer

@@ -17,8 +17,9 @@ from secops.normalise import ParseReport
 from secops.normalise.batch import Options
 from secops.normalise.events import EventIds
 from secops.parallel import read_parallel
-from secops.pipeline import enrich_and_select, read_events, rule_columns
+from secops.pipeline import enrich_and_select, rule_columns
 from secops.topology import load_topology
+from tests.helpers import read_events
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,9 +17,9 @@ from secops.correlate import load_rules
 from secops.normalise import ParseReport
 from secops.normalise.batch import Options
 from secops.parallel import read_parallel
-from secops.pipeline import enrich_and_select, read_events
+from secops.pipeline import enrich_and_select
 from secops.topology import load_topology
-from tests.helpers import EXAMPLE_TOPOLOGY
+from tests.helpers import EXAMPLE_TOPOLOGY, read_events
 from tests.normalise.test_poison_lines import EVE
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)

@@ -88,7 +88,7 @@ def test_kill_9_at_random_points_loses_and_doubles_nothing(day_logs: Path, tmp_p
     ids = Spool(tmp_path / "data" / "spool").event_ids()
     assert ids.is_unique, "an event was spooled twice"
     from secops.normalise import ParseReport
-    from secops.pipeline import read_events
+    from tests.helpers import read_events
 
     every = read_events([str(grown)], ParseReport(), year=2026)
     timed = every[every["@timestamp"].notna()]

@@ -15,6 +15,7 @@ from secops.normalise.batch import Registry
 from secops.schedule import EXIT_SINK, RunSettings, run_once, tail
 from secops.schedule.state import State, load_state
 from secops.spool import Spool
+from tests.helpers import spooled
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -49,7 +50,7 @@ class Follower:
         return got.lines
 
     def messages(self) -> list[str]:
-        return sorted(self.spool.read_all()["source.port"].astype(int).tolist())
+        return sorted(spooled(self.spool.root)["source.port"].astype(int).tolist())
 
 
 def test_growth_partial_lines_rotation_truncation_and_gz(

@@ -13,7 +13,7 @@ from secops.correlate import correlate
 from secops.examples import expand
 from secops.normalise import iter_events
 from secops.sigma.load import SigmaLoad, load_sigma
-from tests.helpers import SHARED_DATA
+from tests.helpers import SHARED_DATA, shared
 
 DATA = SHARED_DATA
 SIGMA = DATA / "sigma-rules"
@@ -38,10 +38,16 @@ CHOSEN = [
     "unsupported/windows/win_remote_schtask.yml",
     "deprecated/other/generic_brute_force.yml",
 ]
-needs_data = pytest.mark.skipif(
-    not SIGMA.is_dir() or not DATASETS.is_dir(),
-    reason=f"shared test data not found at {DATA.resolve()} (../shared/data next to the repo)",
-)
+
+
+@pytest.fixture(scope="session")
+def sigma_data() -> None:
+    """The SigmaHQ rules and the OTRF recordings under ../shared/data (see tests.helpers.shared)."""
+    shared("sigma-rules")
+    shared("security-datasets", "lateral_movement")
+
+
+needs_data = pytest.mark.usefixtures("sigma_data")
 
 
 def load_text(tmp_path: Path, text: str, name: str = "rule.yml", **kw: Any) -> SigmaLoad:

@@ -344,10 +344,14 @@ def test_timestamps_are_ordered_in_every_file_and_inside_the_span(seven):
 
 
 def test_iso_timestamps_option(tmp_path):
-    generate(tmp_path, topology_path=TOPOLOGY, seed=3, hours=6, noise_per_hour=30, rfc3164=False)
-    for p in tmp_path.glob("logs/*/auth.log"):
-        for line in p.read_text().splitlines():
-            assert ISO_SYSLOG.match(line), line
+    def auth_lines(out: Path, rfc3164: bool) -> list[str]:
+        generate(out, topology_path=TOPOLOGY, seed=3, hours=6, noise_per_hour=30, rfc3164=rfc3164)
+        return [x for p in out.glob("logs/*/auth.log") for x in p.read_text().splitlines()]
+
+    iso = auth_lines(tmp_path / "iso", rfc3164=False)
+    assert len(iso) > 100 and all(ISO_SYSLOG.match(line) for line in iso)
+    classic = auth_lines(tmp_path / "rfc3164", rfc3164=True)  # the negative case
+    assert len(classic) == len(iso) and not any(ISO_SYSLOG.match(line) for line in classic)
 
 
 # ---- the story is in the logs, and the noise does not fake it ------------------------------

@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 
 from secops.topology import Topology, load_topology
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "topology" / "example"
+from tests.helpers import EXAMPLE_TOPOLOGY
 
 
 @pytest.fixture(scope="session")
 def example() -> Topology:
-    return load_topology(EXAMPLE)
+    return load_topology(EXAMPLE_TOPOLOGY)
 
 
 @pytest.fixture

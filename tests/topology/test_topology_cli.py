@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import EXAMPLE
 
 from secops.cli.main import cli
+from tests.helpers import EXAMPLE_TOPOLOGY as EXAMPLE
 
 
 def run(*args: str):

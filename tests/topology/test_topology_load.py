@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import EXAMPLE
 
 from secops.errors import ContentErrors, TopologyError
 from secops.topology import (
@@ -14,6 +13,7 @@ from secops.topology import (
     Zone,
     load_topology,
 )
+from tests.helpers import EXAMPLE_TOPOLOGY as EXAMPLE
 
 GOOD = """
 zones:
@@ -61,7 +61,8 @@ def test_single_file_and_directory_merge(write, tmp_path):
 
 def test_none_is_empty():
     topo = load_topology(None)
-    assert topo.is_empty() and Topology.empty().is_empty()
+    for t in (topo, Topology.empty()):
+        assert not (t.zones or t.assets or t.policies or t.change_windows)
     assert topo.exposes("web01", 22).value is None
     assert topo.can_reach("1.2.3.4", "10.0.0.1", 22).value is None
     assert topo.criticality("web01") == "unknown"
