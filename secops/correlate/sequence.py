@@ -210,11 +210,11 @@ class _Carried:
         frame: pd.DataFrame,
         data: list[_StepData],
     ) -> _Carried:
+        carry = carry if carry is not None and carry.summaries else None
         sums = list(carry.summaries) if carry is not None else []
-        names = _names(rule)
         keys = [
-            np.array([space.code(str(t)) for t in carry.keys[n]] if sums else [], dtype=np.int64)
-            for n in names
+            np.array([space.code(str(t)) for t in carry.keys[n]] if carry else [], dtype=np.int64)
+            for n in _names(rule)
         ]
         held = []
         for step, d in zip(rule.steps, data, strict=True):
