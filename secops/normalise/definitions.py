@@ -19,9 +19,9 @@ from secops.errors import ParserError
 from secops.schema import EVENT_FIELDS
 
 KINDS = ("regex", "json")
-FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog")
+FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog", "zeek")
 #: columns outside EVENT_FIELDS a parser may fill (kept as strings after the ECS columns)
-EXTRA_NAMESPACES = ("winlog.",)
+EXTRA_NAMESPACES = ("winlog.", "zeek.")
 #: a named group called `timestamp` replaces the header time; names starting `_` are dropped
 TIMESTAMP_GROUP = "timestamp"
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
@@ -61,6 +61,8 @@ class PatternDef:
     name: str
     regex: str | None = None
     when: Mapping[str, str] = field(default_factory=dict)
+    #: json patterns: paths that must hold a value (a Zeek log type told by its fields)
+    has: tuple[str, ...] = ()
     fields: Mapping[str, Template] = field(default_factory=dict)
     line: int | None = None
 
@@ -129,6 +131,7 @@ class ParserDef:
                     "name": p.name,
                     "regex": p.regex,
                     "when": dict(p.when),
+                    "has": list(p.has),
                     "fields": {k: v.text for k, v in p.fields.items()},
                 }
                 for p in self.patterns
@@ -150,6 +153,7 @@ def _pattern(index: int, raw: Any) -> PatternDef:
         name=str(raw.get("name", f"pattern{index + 1}")),
         regex=raw.get("regex"),
         when={str(k): str(v) for k, v in (raw.get("when") or {}).items()},
+        has=tuple(str(h) for h in raw.get("has") or ()),
         fields=_templates(raw.get("fields")),
         line=getattr(raw, "line", None),
     )
