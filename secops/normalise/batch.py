@@ -39,6 +39,7 @@ class Registry:
         self.by_id = {p.id: p for p in parsers}
         self.programs = {prog: p.id for p in parsers for prog in p.programs}
         self.formats = {fmt: p.id for p in parsers for fmt in p.formats}
+        self.prefixes = {prefix: p.id for p in parsers for prefix in p.prefixes}
 
 
 @dataclass
@@ -61,7 +62,7 @@ def normalise_batch(
     docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
-    fmt, docs, doc_rows = _zeek_tsv(batch, fmt, docs, json_rows)
+    fmt, docs, doc_rows = _zeek_tsv(batch, fmt, docs, json_rows, hdr)
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
     position = _positions(len(raw), doc_rows)
     tables = [
@@ -84,10 +85,15 @@ def normalise_batch(
 
 
 def _zeek_tsv(
-    batch: LineBatch, fmt: pa.Array, docs: json_engine.JsonRows, json_rows: pa.Array
+    batch: LineBatch,
+    fmt: pa.Array,
+    docs: json_engine.JsonRows,
+    json_rows: pa.Array,
+    hdr: dict[str, pa.Array],
 ) -> tuple[pa.Array, json_engine.JsonRows, pa.Array]:
-    """Zeek TSV lines (read with their file's header) join the JSON rows as format `zeek`;
-    their header lines count as blank, lines that disagree with the header as `zeek_tsv_bad`."""
+    """Zeek TSV lines (read with their file's header) join the JSON rows as format `zeek` (no
+    `message`, as a JSON line); their header lines count as blank, lines that disagree with
+    the header as `zeek_tsv_bad`."""
     tsv = zeek_tsv.read_tsv(batch.lines, pc.equal(fmt, "unknown"), batch.path, batch.first_line)
     if tsv is None:
         return fmt, docs, json_rows
@@ -100,6 +106,7 @@ def _zeek_tsv(
         mask = np.zeros(n, dtype=bool)
         mask[rows.to_numpy()] = True
         fmt = pc.if_else(pa.array(mask), kind, fmt)
+    hdr["message"] = pc.if_else(pc.equal(fmt, "zeek"), pa.scalar(None, pa.string()), hdr["message"])
     return fmt, docs.with_tables(tsv.tables), pa.concat_arrays([json_rows, tsv.rows])
 
 
@@ -136,7 +143,13 @@ def _route(registry: Registry, fmt: pa.Array, program: pa.Array, message: pa.Arr
             pc.and_(pc.is_null(by_program), looks_access), access_id, by_program
         )
     by_format = _lookup(fmt, registry.formats)
-    return pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
+    parser_of = pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
+    if registry.prefixes:  # CEF:/LEEF: messages, behind any syslog header or none
+        plain = pc.is_in(fmt, value_set=pa.array(["syslog", "unknown"]))
+        for prefix, pid in registry.prefixes.items():
+            hit = pc.fill_null(pc.and_(plain, pc.starts_with(message, prefix)), False)
+            parser_of = pc.if_else(hit, pid, parser_of)
+    return parser_of
 
 
 def _groups(parser_of: pa.Array) -> list[tuple[str, pa.Array]]:

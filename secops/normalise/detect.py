@@ -87,9 +87,12 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
         "event.code": pick(_f(asa, "code"), nul, nul),
         "event.severity": pick(_f(asa, "sev"), nul, nul),
-        # an access-log line (no syslog header) is its own message
+        # an access-log line, or any other line with no header, is its own message
         "message": _unwrap_repeated(
-            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw])
+            _case(
+                [*conds, pc.is_null(fmt)],
+                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw],
+            )
         ),
     }
     out["process.pid"] = pc.if_else(
