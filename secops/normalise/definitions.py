@@ -197,7 +197,12 @@ def validate(p: ParserDef, line_of: Mapping[str, int]) -> list[ParserError]:
             err(f"unknown format {f!r} (expected one of {', '.join(FORMATS)})", "applies_to")
     if p.keep_json and not p.keep_json.startswith(EXTRA_NAMESPACES):
         err(f"keep_json must start with one of {', '.join(EXTRA_NAMESPACES)}", "keep_json")
-    for name in [*p.fields, *p.lowercase, *p.map, *(k for k in p.kv if k != TIMESTAMP_GROUP)]:
+    for name in [
+        *p.fields,
+        *p.lowercase,
+        *p.map,
+        *(k for k in p.kv if k != TIMESTAMP_GROUP and k[0] != "_"),
+    ]:
         if name not in EVENT_FIELDS and not name.startswith(EXTRA_NAMESPACES):
             err(f"unknown field {name!r} (see secops/schema.py EVENT_FIELDS)", "fields")
     if not p.patterns and not p.auto_ecs:

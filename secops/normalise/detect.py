@@ -87,11 +87,11 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
         "event.code": pick(_f(asa, "code"), nul, nul),
         "event.severity": pick(_f(asa, "sev"), nul, nul),
-        # an access-log line, or any other line with no header, is its own message
+        # an access-log line, or any other line with no header (but a PRI), is its own message
         "message": _unwrap_repeated(
             _case(
                 [*conds, pc.is_null(fmt)],
-                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw],
+                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _without_pri(raw, fmt)],
             )
         ),
     }
@@ -99,6 +99,14 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         pc.match_substring_regex(out["process.pid"], r"^\d{1,18}$"), out["process.pid"], None
     )
     return out
+
+
+def _without_pri(raw: pa.Array, fmt: pa.Array) -> pa.Array:
+    """`raw` without a leading `<PRI>` (FortiGate sends `<190>date=...`, no header); the
+    rewrite copies every line, so it runs only when an undecided line starts with `<`."""
+    if not pc.any(pc.and_(pc.is_null(fmt), pc.starts_with(raw, "<"))).as_py():
+        return raw
+    return pc.replace_substring_regex(raw, r"^<\d{1,3}>", "")
 
 
 def _unwrap_repeated(message: pa.Array) -> pa.Array:

@@ -24,9 +24,9 @@ _BSD_YEAR = r"^[A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d$"
 _BSD = r"^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d:\d\d$"
 _APACHE = r"^\d{1,2}/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$"
 #: Unix time (Zeek `ts`, CEF `rt`, journald): seconds with a fraction, or whole seconds,
-#: milliseconds or microseconds, told apart by their digits (dates from 2001 to 2286)
-_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3}
-_EPOCH = {"s": r"^\d{10}(?:\.\d+)?$", "ms": r"^\d{13}$", "us": r"^\d{16}$"}
+#: milliseconds, microseconds or nanoseconds (FortiGate eventtime), told apart by their digits (dates from 2001 to 2286)
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_EPOCH = {"s": r"^\d{10}(?:\.\d+)?$", "ms": r"^\d{13}$", "us": r"^\d{16}$", "ns": r"^\d{19}$"}
 
 
 def parse_timestamps(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> pd.Series:
