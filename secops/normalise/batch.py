@@ -97,15 +97,12 @@ def _zeek_tsv(
     tsv = zeek_tsv.read_tsv(batch.lines, pc.equal(fmt, "unknown"), batch.path, batch.first_line)
     if tsv is None:
         return fmt, docs, json_rows
-    n = len(fmt)
     for rows, kind in (
         (tsv.header_rows, "blank"),
         (tsv.rows, "zeek"),
         (tsv.bad_rows, "zeek_tsv_bad"),
     ):
-        mask = np.zeros(n, dtype=bool)
-        mask[rows.to_numpy()] = True
-        fmt = pc.if_else(pa.array(mask), kind, fmt)
+        fmt = pc.if_else(_mask(len(fmt), rows), kind, fmt)
     hdr["message"] = pc.if_else(pc.equal(fmt, "zeek"), pa.scalar(None, pa.string()), hdr["message"])
     return fmt, docs.with_tables(tsv.tables), pa.concat_arrays([json_rows, tsv.rows])
 
@@ -144,12 +141,23 @@ def _route(registry: Registry, fmt: pa.Array, program: pa.Array, message: pa.Arr
         )
     by_format = _lookup(fmt, registry.formats)
     parser_of = pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
-    if registry.prefixes:  # CEF:/LEEF: messages, behind any syslog header or none
+    if registry.prefixes:  # CEF:/LEEF: messages of unknown programs, or with no header
         plain = pc.is_in(fmt, value_set=pa.array(["syslog", "unknown"]))
-        for prefix, pid in registry.prefixes.items():
-            hit = pc.fill_null(pc.and_(plain, pc.starts_with(message, prefix)), False)
-            parser_of = pc.if_else(hit, pid, parser_of)
+        rows = _indices(pc.and_(plain, pc.is_null(parser_of)))
+        if len(rows):
+            texts = pc.take(message, rows)
+            found = pa.nulls(len(rows), pa.string())
+            for prefix, pid in registry.prefixes.items():
+                hit = pc.fill_null(pc.starts_with(texts, prefix), False)
+                found = pc.if_else(hit, pid, found)
+            parser_of = pc.replace_with_mask(parser_of, _mask(len(parser_of), rows), found)
     return parser_of
+
+
+def _mask(n: int, rows: pa.Array) -> pa.Array:
+    mask = np.zeros(n, dtype=bool)
+    mask[rows.to_numpy()] = True
+    return pa.array(mask)
 
 
 def _groups(parser_of: pa.Array) -> list[tuple[str, pa.Array]]:

@@ -91,7 +91,7 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "message": _unwrap_repeated(
             _case(
                 [*conds, pc.is_null(fmt)],
-                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _without_pri(raw, fmt)],
+                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _without_pri(raw, conds, fmt)],
             )
         ),
     }
@@ -101,10 +101,13 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     return out
 
 
-def _without_pri(raw: pa.Array, fmt: pa.Array) -> pa.Array:
+def _without_pri(raw: pa.Array, headers: list[pa.Array], fmt: pa.Array) -> pa.Array:
     """`raw` without a leading `<PRI>` (FortiGate sends `<190>date=...`, no header); the
-    rewrite copies every line, so it runs only when an undecided line starts with `<`."""
-    if not pc.any(pc.and_(pc.is_null(fmt), pc.starts_with(raw, "<"))).as_py():
+    rewrite copies every line, so it runs only when a line no header matched starts with `<`."""
+    rest = pc.is_null(fmt)
+    for matched in headers:
+        rest = pc.and_not(rest, pc.fill_null(matched, False))
+    if not pc.any(pc.and_(rest, pc.starts_with(raw, "<"))).as_py():
         return raw
     return pc.replace_substring_regex(raw, r"^<\d{1,3}>", "")
 

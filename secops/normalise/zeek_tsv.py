@@ -52,6 +52,8 @@ _LAST: dict[str, Header] = {}
 
 def read_tsv(lines: pa.Array, candidates: pa.Array, path: str, first_line: int) -> TsvRows | None:
     """The Zeek TSV lines among `candidates` (lines no other format claimed), or None."""
+    if not pc.any(candidates).as_py():
+        return None
     hashed = pc.fill_null(pc.and_(candidates, pc.starts_with(lines, "#")), False)
     tabbed = pc.fill_null(pc.and_(candidates, pc.match_substring(lines, "\t")), False)
     if not pc.any(tabbed).as_py():
