@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secops.collect import LineBatch
-from secops.normalise import json_engine, json_python
+from secops.normalise import json_engine, json_python, zeek_tsv
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
 from secops.normalise.events import EventIds, LineHashes
@@ -39,6 +39,7 @@ class Registry:
         self.by_id = {p.id: p for p in parsers}
         self.programs = {prog: p.id for p in parsers for prog in p.programs}
         self.formats = {fmt: p.id for p in parsers for fmt in p.formats}
+        self.prefixes = {prefix: p.id for p in parsers for prefix in p.prefixes}
 
 
 @dataclass
@@ -61,11 +62,13 @@ def normalise_batch(
     docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
+    fmt, docs, doc_rows = _zeek_tsv(batch, fmt, docs, json_rows, hdr)
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])
+    position = _positions(len(raw), doc_rows)
     tables = [
         finish_parser(
             registry.by_id[pid],
-            _parse(registry.by_id[pid], rows, hdr, docs, json_rows),
+            _parse(registry.by_id[pid], rows, hdr, docs, position),
             hdr,
             batch.path,
         )
@@ -79,6 +82,36 @@ def normalise_batch(
     counts = pd.Series(parsed["_parser"].to_numpy(zero_copy_only=False)).value_counts()
     parsed_counts = {str(k): int(v) for k, v in counts.items()}
     return BatchResult(events, parsed_counts, dead, blank, len(raw), binary)
+
+
+def _zeek_tsv(
+    batch: LineBatch,
+    fmt: pa.Array,
+    docs: json_engine.JsonRows,
+    json_rows: pa.Array,
+    hdr: dict[str, pa.Array],
+) -> tuple[pa.Array, json_engine.JsonRows, pa.Array]:
+    """Zeek TSV lines (read with their file's header) join the JSON rows as format `zeek` (no
+    `message`, as a JSON line); their header lines count as blank, lines that disagree with
+    the header as `zeek_tsv_bad`."""
+    tsv = zeek_tsv.read_tsv(batch.lines, pc.equal(fmt, "unknown"), batch.path, batch.first_line)
+    if tsv is None:
+        return fmt, docs, json_rows
+    for rows, kind in (
+        (tsv.header_rows, "blank"),
+        (tsv.rows, "zeek"),
+        (tsv.bad_rows, "zeek_tsv_bad"),
+    ):
+        fmt = pc.if_else(_mask(len(fmt), rows), kind, fmt)
+    hdr["message"] = pc.if_else(pc.equal(fmt, "zeek"), pa.scalar(None, pa.string()), hdr["message"])
+    return fmt, docs.with_tables(tsv.tables), pa.concat_arrays([json_rows, tsv.rows])
+
+
+def _positions(n: int, doc_rows: pa.Array) -> np.ndarray:
+    """For each line, its row among the decoded objects (-1: none)."""
+    position = np.full(n, -1, dtype=np.int64)
+    position[doc_rows.to_numpy()] = np.arange(len(doc_rows))
+    return position
 
 
 def _only(table: pa.Table, columns: frozenset[str]) -> pa.Table:
@@ -107,7 +140,24 @@ def _route(registry: Registry, fmt: pa.Array, program: pa.Array, message: pa.Arr
             pc.and_(pc.is_null(by_program), looks_access), access_id, by_program
         )
     by_format = _lookup(fmt, registry.formats)
-    return pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
+    parser_of = pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
+    if registry.prefixes:  # CEF:/LEEF: messages of unknown programs, or with no header
+        plain = pc.is_in(fmt, value_set=pa.array(["syslog", "unknown"]))
+        rows = _indices(pc.and_(plain, pc.is_null(parser_of)))
+        if len(rows):
+            texts = pc.take(message, rows)
+            found = pa.nulls(len(rows), pa.string())
+            for prefix, pid in registry.prefixes.items():
+                hit = pc.fill_null(pc.starts_with(texts, prefix), False)
+                found = pc.if_else(hit, pid, found)
+            parser_of = pc.replace_with_mask(parser_of, _mask(len(parser_of), rows), found)
+    return parser_of
+
+
+def _mask(n: int, rows: pa.Array) -> pa.Array:
+    mask = np.zeros(n, dtype=bool)
+    mask[rows.to_numpy()] = True
+    return pa.array(mask)
 
 
 def _groups(parser_of: pa.Array) -> list[tuple[str, pa.Array]]:
@@ -120,10 +170,10 @@ def _parse(
     rows: pa.Array,
     hdr: dict[str, pa.Array],
     docs: json_engine.JsonRows,
-    json_rows: pa.Array,
+    position: np.ndarray,
 ) -> pa.Table:
     if parser.kind == "json":
-        positions = pa.array(np.searchsorted(json_rows.to_numpy(), rows.to_numpy()))
+        positions = pa.array(position[rows.to_numpy()])
         return json_engine.apply_json(parser, docs, positions, rows)
     return apply_regex(parser, pc.take(hdr["message"], rows), rows)
 
@@ -226,6 +276,7 @@ def _reasons(
         pc.equal(fmt, "bad_json"),
         pc.equal(fmt, "json_too_deep"),
         pc.equal(fmt, "json_unknown"),
+        pc.equal(fmt, "zeek_tsv_bad"),
         pc.and_(pc.equal(fmt, "unknown"), binary),
         pc.equal(fmt, "unknown"),
     ]
@@ -238,6 +289,7 @@ def _reasons(
             "invalid JSON",
             f"JSON nested deeper than {json_python.MAX_DEPTH} levels",
             "unrecognised JSON object",
+            "Zeek TSV line: its field count differs from the #fields header",
             "binary data (NUL or invalid UTF-8 bytes)",
             "unrecognised format",
         )
@@ -252,6 +304,7 @@ def _reasons(
         lit[4],
         lit[5],
         lit[6],
+        lit[7],
         text("no parser for format ", fmt),
     ]
     struct = pa.StructArray.from_arrays(

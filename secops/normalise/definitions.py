@@ -19,9 +19,9 @@ from secops.errors import ParserError
 from secops.schema import EVENT_FIELDS
 
 KINDS = ("regex", "json")
-FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog")
+FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog", "zeek")
 #: columns outside EVENT_FIELDS a parser may fill (kept as strings after the ECS columns)
-EXTRA_NAMESPACES = ("winlog.",)
+EXTRA_NAMESPACES = ("winlog.", "zeek.")
 #: a named group called `timestamp` replaces the header time; names starting `_` are dropped
 TIMESTAMP_GROUP = "timestamp"
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
@@ -61,6 +61,8 @@ class PatternDef:
     name: str
     regex: str | None = None
     when: Mapping[str, str] = field(default_factory=dict)
+    #: json patterns: paths that must hold a value (a Zeek log type told by its fields)
+    has: tuple[str, ...] = ()
     fields: Mapping[str, Template] = field(default_factory=dict)
     line: int | None = None
 
@@ -92,6 +94,14 @@ class ParserDef:
     map: Mapping[str, str] = field(default_factory=dict)
     auto_ecs: bool = False
     keep_json: str | None = None  # keep every JSON field as column `<keep_json><name>`
+    #: regex parsers: field -> key of `key=value` pairs (CEF, LEEF, FortiGate), read from the
+    #: `_kv` capture (else the whole message), filling what the pattern did not capture
+    kv: Mapping[str, str] = field(default_factory=dict)
+    #: what stands between pairs (RE2 class): whitespace (CEF, key=value logs), a tab (LEEF)
+    kv_separator: str = r"\s"
+    #: message prefixes that send a line to this parser whatever its program or format
+    #: (`CEF:`), also a line with no header at all
+    prefixes: tuple[str, ...] = ()
     file: str | None = None
     #: top-level key -> line in the file, for error messages
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -113,6 +123,9 @@ class ParserDef:
             map={str(k): str(v) for k, v in (doc.get("map") or {}).items()},
             auto_ecs=bool(doc.get("auto_ecs", False)),
             keep_json=str(doc["keep_json"]) if doc.get("keep_json") else None,
+            kv={str(k): str(v) for k, v in (doc.get("kv") or {}).items()},
+            kv_separator=str(doc.get("kv_separator") or r"\s"),
+            prefixes=tuple(str(p) for p in applies.get("prefixes") or ()),
             file=file,
             lines=lines,
         )
@@ -129,6 +142,7 @@ class ParserDef:
                     "name": p.name,
                     "regex": p.regex,
                     "when": dict(p.when),
+                    "has": list(p.has),
                     "fields": {k: v.text for k, v in p.fields.items()},
                 }
                 for p in self.patterns
@@ -137,6 +151,9 @@ class ParserDef:
             "map": dict(self.map),
             "auto_ecs": self.auto_ecs,
             "keep_json": self.keep_json,
+            "kv": dict(self.kv),
+            "kv_separator": self.kv_separator,
+            "prefixes": list(self.prefixes),
         }
 
 
@@ -150,6 +167,7 @@ def _pattern(index: int, raw: Any) -> PatternDef:
         name=str(raw.get("name", f"pattern{index + 1}")),
         regex=raw.get("regex"),
         when={str(k): str(v) for k, v in (raw.get("when") or {}).items()},
+        has=tuple(str(h) for h in raw.get("has") or ()),
         fields=_templates(raw.get("fields")),
         line=getattr(raw, "line", None),
     )
@@ -172,14 +190,19 @@ def validate(p: ParserDef, line_of: Mapping[str, int]) -> list[ParserError]:
 
     if p.kind not in KINDS:
         err(f"unknown kind {p.kind!r} (expected one of {', '.join(KINDS)})", "kind")
-    if not p.programs and not p.formats:
-        err("applies_to needs 'programs' or 'formats'", "applies_to")
+    if not p.programs and not p.formats and not p.prefixes:
+        err("applies_to needs 'programs', 'formats' or 'prefixes'", "applies_to")
     for f in p.formats:
         if f not in FORMATS:
             err(f"unknown format {f!r} (expected one of {', '.join(FORMATS)})", "applies_to")
     if p.keep_json and not p.keep_json.startswith(EXTRA_NAMESPACES):
         err(f"keep_json must start with one of {', '.join(EXTRA_NAMESPACES)}", "keep_json")
-    for name in [*p.fields, *p.lowercase, *p.map]:
+    for name in [
+        *p.fields,
+        *p.lowercase,
+        *p.map,
+        *(k for k in p.kv if k != TIMESTAMP_GROUP and k[0] != "_"),
+    ]:
         if name not in EVENT_FIELDS and not name.startswith(EXTRA_NAMESPACES):
             err(f"unknown field {name!r} (see secops/schema.py EVENT_FIELDS)", "fields")
     if not p.patterns and not p.auto_ecs:

@@ -87,15 +87,29 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
         "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
         "event.code": pick(_f(asa, "code"), nul, nul),
         "event.severity": pick(_f(asa, "sev"), nul, nul),
-        # an access-log line (no syslog header) is its own message
+        # an access-log line, or any other line with no header (but a PRI), is its own message
         "message": _unwrap_repeated(
-            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw])
+            _case(
+                [*conds, pc.is_null(fmt)],
+                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _without_pri(raw, conds, fmt)],
+            )
         ),
     }
     out["process.pid"] = pc.if_else(
         pc.match_substring_regex(out["process.pid"], r"^\d{1,18}$"), out["process.pid"], None
     )
     return out
+
+
+def _without_pri(raw: pa.Array, headers: list[pa.Array], fmt: pa.Array) -> pa.Array:
+    """`raw` without a leading `<PRI>` (FortiGate sends `<190>date=...`, no header); the
+    rewrite copies every line, so it runs only when a line no header matched starts with `<`."""
+    rest = pc.is_null(fmt)
+    for matched in headers:
+        rest = pc.and_not(rest, pc.fill_null(matched, False))
+    if not pc.any(pc.and_(rest, pc.starts_with(raw, "<"))).as_py():
+        return raw
+    return pc.replace_substring_regex(raw, r"^<\d{1,3}>", "")
 
 
 def _unwrap_repeated(message: pa.Array) -> pa.Array:

@@ -35,16 +35,17 @@ def finish_parser(
     rows = cols[ROW]
     n = len(rows)
     own_ts = cols.pop(TIMESTAMP_GROUP, None)
-    if own_ts is None:
-        own_ts = cols.pop("@timestamp", None)
     for name in HEADER:
         from_header = pc.take(hdr[name], rows)
         cols[name] = (
             pc.coalesce(cols[name].cast(pa.string()), from_header) if name in cols else from_header
         )
-    if own_ts is not None:
-        cols["_ts"] = pc.coalesce(own_ts.cast(pa.string()), cols["_ts"])
     _apply_fields(parser, cols, n)
+    # the event time: `@timestamp` (a JSON map, or a field template such as FortiGate's
+    # "{_date}T{_time}{_tz}"), else the `timestamp` group / kv key, else the header's
+    for stamp in (own_ts, cols.pop("@timestamp", None)):
+        if stamp is not None:
+            cols["_ts"] = pc.coalesce(stamp.cast(pa.string()), cols["_ts"])
     for name in parser.lowercase:
         if name in cols:
             cols[name] = pc.utf8_lower(cols[name])

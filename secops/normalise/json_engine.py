@@ -56,9 +56,14 @@ class _Part:
                 ecs = pc.or_(ecs, self._has(name))
         eve = self._has("event_type")
         win = pc.and_(self._has("EventID"), pc.or_(self._has("Channel"), self._has("SourceName")))
-        struct = pa.StructArray.from_arrays([eve, win, ecs], ["eve", "winlog", "ecs"])
+        zeek = pa.repeat(pa.scalar(False), len(self))
+        for name in json_python.ZEEK_HINTS:
+            zeek = pc.or_(zeek, self._has(name))
+        zeek = pc.and_(self._has("ts"), zeek)
+        struct = pa.StructArray.from_arrays([eve, win, zeek, ecs], ["eve", "winlog", "zeek", "ecs"])
         lits = [
-            pa.repeat(pa.scalar(v), len(self)) for v in ("eve", "winlog", "ecs", "json_unknown")
+            pa.repeat(pa.scalar(v), len(self))
+            for v in ("eve", "winlog", "zeek", "ecs", "json_unknown")
         ]
         return pc.case_when(struct, *lits)
 
@@ -120,6 +125,11 @@ class JsonRows:
 
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
+
+    def with_tables(self, tables: list[pa.Table]) -> JsonRows:
+        """These rows followed by the rows of `tables` (columns named by dotted path, values
+        as text: Zeek TSV lines read with their header)."""
+        return JsonRows([*self._parts, *(_Part(t, None) for t in tables)], self._too_deep)
 
     def get(self, path: str) -> pa.Array:
         return _concat([p.get(path) for p in self._parts])
@@ -257,6 +267,8 @@ def _pattern_index(parser: ParserDef, cols: Mapping[str, pa.Array], n: int) -> p
         cond = pa.repeat(pa.scalar(True), n)
         for path, value in pattern.when.items():
             cond = pc.and_(cond, pc.fill_null(pc.equal(cols[f"_json.{path}"], value), False))
+        for path in pattern.has:
+            cond = pc.and_(cond, pc.is_valid(cols[f"_json.{path}"]))
         conds.append(cond)
     if not conds:
         return pa.repeat(pa.scalar(0, pa.int32()), n)
@@ -266,7 +278,7 @@ def _pattern_index(parser: ParserDef, cols: Mapping[str, pa.Array], n: int) -> p
 
 
 def _when_paths(parser: ParserDef) -> list[str]:
-    paths = {path for p in parser.patterns for path in p.when}
+    paths = {path for p in parser.patterns for path in (*p.when, *p.has)}
     paths |= {
         ref[len("json.") :]
         for t in _all_templates(parser)

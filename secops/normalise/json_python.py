@@ -2,7 +2,7 @@
 bad line sends its chunk here, and a line must read alike either way (the fuzz found numbers,
 kinds, dotted keys, surrogates and deep nesting that did not).
 
-Public: `loads`, `flatten`, `kind`, `as_text`, `too_deep`, MAX_DEPTH, ECS_HINTS.
+Public: `loads`, `flatten`, `kind`, `as_text`, `too_deep`, MAX_DEPTH, ECS_HINTS, ZEEK_HINTS.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 #: objects and arrays nested deeper are invalid JSON here (real events nest under 10)
 MAX_DEPTH = 256
 ECS_HINTS = ("@timestamp", "ecs", "event")
+#: with `ts`, a field only Zeek logs carry (connection uid, log path, notice, file, x509 id)
+ZEEK_HINTS = ("uid", "_path", "note", "fuid", "id.orig_h", "certificate.serial")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,6 +110,8 @@ def kind(doc: Any, flat: dict[str, Any]) -> str:
         return "eve"
     if has("EventID") and (has("Channel") or has("SourceName")):
         return "winlog"
+    if has("ts") and any(has(k) for k in ZEEK_HINTS):
+        return "zeek"
     if any(has(k) for k in flat if k in ECS_HINTS or k.startswith(("event.", "ecs."))):
         return "ecs"
     return "json_unknown"

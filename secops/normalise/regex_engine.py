@@ -6,6 +6,8 @@ Patterns are tried in order on the rows no earlier pattern matched (first match 
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,9 +30,8 @@ def apply_regex(parser: ParserDef, message: pa.Array, rows: pa.Array) -> pa.Tabl
         hit = pc.fill_null(pc.match_substring_regex(texts, pattern=pattern.regex), False)
         matched = pc.filter(remaining, hit)
         if len(matched):
-            tables.append(
-                _captures(pattern, index, pc.take(message, matched), pc.take(rows, matched))
-            )
+            table = _captures(pattern, index, pc.take(message, matched), pc.take(rows, matched))
+            tables.append(_with_kv(parser, table, pc.take(message, matched)))
         remaining = pc.filter(remaining, pc.invert(hit))
     if not tables:
         return pa.table({ROW: pa.array([], pa.int64()), "_pattern": pa.array([], pa.int32())})
@@ -47,6 +48,27 @@ def _captures(pattern: PatternDef, index: int, texts: pa.Array, rows: pa.Array) 
         for name in pattern.captures:
             cols[group_field(name)] = _empty_to_null(pc.struct_field(groups, name))
     return pa.table(cols)
+
+
+def _with_kv(parser: ParserDef, table: pa.Table, texts: pa.Array) -> pa.Table:
+    """`parser.kv` fields read from the `key=value` pairs of the `_kv` capture (or the whole
+    text) where the pattern left them empty. A value runs to the next `<separator>key=` or the
+    end; surrounding double quotes go, and CEF's escapes (`\\=`, `\\\\`) are undone."""
+    if not parser.kv:
+        return table
+    pairs = table["_kv"].combine_chunks() if "_kv" in table.column_names else texts
+    sep = parser.kv_separator
+    for name, key in parser.kv.items():
+        regex = rf"(?:^|{sep}){re.escape(key)}=(?P<v>\"[^\"]*\"|.*?)\s*(?:{sep}+[\w.\[\]-]+=|$)"
+        value = pc.struct_field(pc.extract_regex(pairs, pattern=regex), "v")
+        value = pc.replace_substring_regex(value, r'^"(.*)"$', r"\1")
+        value = pc.replace_substring_regex(value, r"\\([=\\])", r"\1")
+        value = _empty_to_null(value)
+        if name in table.column_names:
+            value = pc.coalesce(table[name].combine_chunks(), value)
+            table = table.drop_columns([name])
+        table = table.append_column(name, value)
+    return table
 
 
 def _empty_to_null(values: pa.Array) -> pa.Array:

@@ -23,6 +23,10 @@ _ISO_NAIVE = r"^\d{4}-\d\d-\d\d[T ]\d\d(?::\d\d(?::\d\d(?:\.\d+)?)?)?$"
 _BSD_YEAR = r"^[A-Z][a-z]{2} \d{1,2} \d{4} \d\d:\d\d:\d\d$"
 _BSD = r"^[A-Z][a-z]{2} \d{1,2} \d\d:\d\d:\d\d$"
 _APACHE = r"^\d{1,2}/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$"
+#: Unix time (Zeek `ts`, CEF `rt`, journald): seconds with a fraction, or whole seconds,
+#: milliseconds, microseconds or nanoseconds (FortiGate eventtime), told apart by their digits (dates from 2001 to 2286)
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_EPOCH = {"s": r"^\d{10}(?:\.\d+)?$", "ms": r"^\d{13}$", "us": r"^\d{16}$", "ns": r"^\d{19}$"}
 
 
 def parse_timestamps(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> pd.Series:
@@ -54,7 +58,20 @@ def _parse_all(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> p
     out[bsd] = _bsd(s[bsd].str.replace(r"\.\d+$", "", regex=True), year, tz, now)
     apache = _mask(clean, _APACHE)
     out[apache] = _to_utc(s[apache], "%d/%b/%Y:%H:%M:%S %z")
+    for unit, regex in _EPOCH.items():
+        epoch = _mask(clean, regex)
+        if epoch.any():
+            out[epoch] = _epoch(s[epoch], unit)
     return out
+
+
+def _epoch(s: pd.Series, unit: str) -> pd.Series:
+    """Unix time text -> UTC, the fraction read as digits (a float loses the microseconds)."""
+    whole, _, fraction = s.str.partition(".").T.values
+    ns = pd.Series(whole, index=s.index).astype("int64") * _NS_PER[unit]
+    digits = pd.Series(fraction, index=s.index).str.slice(0, 9).str.ljust(9, "0")
+    ns = ns + digits.astype("int64")
+    return in_ns_range(pd.to_datetime(ns, unit="ns", utc=True))
 
 
 def to_arrow(ts: pd.Series) -> pa.Array:

@@ -33,9 +33,9 @@ def test_import_sigma_json_reports_every_rule(tmp_path: Path):
         "windows-security",
     )
     zeek = by_id["f1b3a22a-45e6-4004-afb5-4291f9c21166"]
-    assert zeek["status"] == "unsupported" and "zeek" in zeek["reason"]
+    assert (zeek["status"], zeek["logsource"]) == ("supported", "zeek-smb-files")
     summary = report["summary"]
-    assert summary["rules"] == 16 and summary["supported"] == 9 and summary["unsupported"] == 7
+    assert summary["rules"] == 16 and summary["supported"] == 10 and summary["unsupported"] == 6
     assert summary["top_reasons"][0] == {
         "reason": "Sigma v1 aggregation in the condition",
         "rules": 4,
@@ -64,13 +64,13 @@ def test_import_sigma_table_and_overlay(tmp_path: Path):
 
 def test_validate_fails_on_an_unsupported_rule(tmp_path):
     (tmp_path / "zeek.yml").write_text(
-        "title: Z\nid: 4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41\nlogsource: {product: zeek, service: dns}\n"
-        "detection: {sel: {query: x}, condition: sel}\n"
+        "title: Z\nid: 4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41\nlogsource: {product: zeek, service: modbus}\n"
+        "detection: {sel: {func: x}, condition: sel}\n"
     )
     res = CliRunner().invoke(cli, ["rules", "validate", str(tmp_path)])
     assert res.exit_code == 78
     assert "zeek.yml" in res.stderr and "unsupported Sigma rule" in res.stderr
-    assert "logsource product=zeek service=dns" in res.stderr
+    assert "logsource product=zeek service=modbus" in res.stderr
 
 
 def test_list_and_test_work_for_the_shipped_sigma_rules():

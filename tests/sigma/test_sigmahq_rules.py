@@ -44,10 +44,8 @@ def test_every_bundled_rule_has_a_verdict(sigmahq):
         "SMB Create Remote File Admin Share",
         "Suspicious Remote Logon with Explicit Credentials",
         "Remote Service Activity via SVCCTL Named Pipe",
+        "Suspicious PsExec Execution - Zeek",
     }
-    zeek = v["Suspicious PsExec Execution - Zeek"]
-    assert zeek.status == "unsupported"
-    assert "logsource product=zeek service=smb_files is not produced" in zeek.reason
     assert "category=authentication" in v["Brute Force"].reason
     for title in (
         "Network Scans Count By Destination IP",
