@@ -36,8 +36,9 @@ async def read_frame(reader: asyncio.StreamReader, max_frame: int) -> bytes | No
         digits = head
         while True:
             c = await reader.read(1)
-            if not c or c == b"\n":
-                return digits.rstrip(b"\r")
+            if not c or c == b"\n":  # a line of digits only
+                line = digits.rstrip(b"\r")
+                return line if len(line) <= max_frame else Oversized.of(line, len(line))
             if c == b" ":
                 return await _counted(reader, int(digits), max_frame)
             digits += c

@@ -112,6 +112,15 @@ def test_framing_of_any_byte_stream_returns_frames_and_ends(data: bytes, max_fra
         assert isinstance(frame, Oversized) or len(frame) <= max_frame + 1
 
 
+def test_a_line_of_digits_only_longer_than_max_frame_is_oversized() -> None:
+    """b"000" with max_frame 1 (found by the fuzz): a line of digits ending the stream or
+    the line was handed on whole, past the frame limit."""
+    for data in (b"000", b"000\n"):
+        [frame] = asyncio.run(_frames(data, 1))
+        assert isinstance(frame, Oversized) and frame.size == 3
+    assert asyncio.run(_frames(b"12\n", 2)) == [b"12"]
+
+
 def test_a_file_that_only_starts_like_gzip_is_read_as_text(tmp_path: Path) -> None:
     """b"\\x1f\\x8b" and then text (found by the fuzz): read as gzip, it failed at once and
     the whole file was read as no line at all, with no dead letter and no count."""
