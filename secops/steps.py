@@ -110,11 +110,7 @@ def carry_open(
         rows, floor = held.rows[rule.id], held.floors[rule.id]
         since = (starts or {}).get(rule.id)
         own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
-        opened = [
-            c
-            for c in detect_open(rule, window, own, carried.get(rule.id), floor)
-            if c.prefix is not None or times[c.rows[0]] < floor
-        ]
+        opened = detect_open(rule, window, own, carried.get(rule.id), floor)
         held.rows[rule.id], held.points[rule.id] = rows[:0], floor
         if opened:
             present = [f for f in dict.fromkeys(rule.group_by) if f in window.columns]

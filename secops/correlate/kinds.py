@@ -46,8 +46,8 @@ def _episodes(
     after: int | None = None,
 ) -> list[Candidate]:
     """Group `rows` into sessions per key (gap <= gap_ms); each session with a firing row is a
-    candidate (`after`: instead each session with an event after that time, `fired` saying
-    which fire). `carried` (key code -> summary of an episode's first rows): the key's first
+    candidate (`after`: instead each session with an event after that time that began
+    before it or continues a carried episode, `fired` saying which fire). `carried` (key code -> summary of an episode's first rows): the key's first
     session continues that episode."""
     valid = keys >= 0
     rows, keys, fire = rows[valid], keys[valid], fire[valid]
@@ -56,7 +56,10 @@ def _episodes(
     fired = np.unique(sid[fire])
     opened = _continued(keys, sid, carried or {})
     fired = np.union1d(fired, [s for s, c in opened.items() if c.fired]).astype(np.int64)
-    firing = fired if after is None else np.unique(sid[t > after])
+    firing = fired
+    if after is not None:  # the rows after it are held: only an episode begun before matters
+        before = np.union1d(sid[t < after], np.fromiter(opened, dtype=np.int64))
+        firing = np.intersect1d(sid[t > after], before)
     if len(firing) == 0:
         return []
     keep = np.isin(sid, firing)
@@ -207,7 +210,8 @@ CARRIED: dict[str, Callable[..., list[Candidate]]] = {
 def detect_open(
     rule: Rule, frame: pd.DataFrame, times: np.ndarray, carry: Carry | None, after: int
 ) -> list[Candidate]:
-    """Every episode with an event after `after` (fired or not), continuing `carry`."""
+    """Every episode with events before and after `after` (fired or not), continuing `carry`:
+    what a time step whose rows from `after` on are held must carry as a summary."""
     return CARRIED[rule.type](rule, frame, times, carry, after=after)
 
 
