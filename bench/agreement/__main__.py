@@ -78,7 +78,9 @@ def events_by_line(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def measure_file(log: Path, tally: Tally) -> None:
-    expected = [json.loads(x) for x in (log.with_suffix(".expected.jsonl")).read_text().splitlines()]
+    expected = [
+        json.loads(x) for x in (log.with_suffix(".expected.jsonl")).read_text().splitlines()
+    ]
     lines = log.read_text(encoding="utf-8").splitlines()
     if len(lines) != len(expected):
         raise SystemExit(f"{log}: {len(lines)} lines but {len(expected)} expectations")
@@ -117,12 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({d: t.to_dict() for d, t in tallies.items()}, indent=2))
         return 0
-    print(f"{'device':<14}{'lines':>7}{'parsed':>8}{'coverage':>10}{'fields':>8}{'agree':>7}"
-          f"{'agreement':>11}")
+    print(
+        f"{'device':<14}{'lines':>7}{'parsed':>8}{'coverage':>10}{'fields':>8}{'agree':>7}"
+        f"{'agreement':>11}"
+    )
     for name, t in tallies.items():
         d = t.to_dict()
-        print(f"{name:<14}{t.lines:>7}{t.parsed:>8}{d['coverage']:>9}%{t.fields:>8}{t.agree:>7}"
-              f"{d['agreement']:>10}%")
+        print(
+            f"{name:<14}{t.lines:>7}{t.parsed:>8}{d['coverage']:>9}%{t.fields:>8}{t.agree:>7}"
+            f"{d['agreement']:>10}%"
+        )
         if args.misses:
             for miss in t.misses:
                 print(f"    {miss}")

@@ -24,8 +24,10 @@ _ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 #: Cisco ASA, with or without PRI, relay header, host and the ASA's own timestamp.
 ASA = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?:(?P<ts1>" + _BSD_TS + "|" + _ISO_TS + r"):? )?"
-    r"(?:(?P<host>[^\s%:]+) ?:? )?(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
-    r"%(?:ASA|FTD|PIX)-(?P<sev>\d)-(?P<code>\d{6}): ?"
+    r"(?:[A-Za-z]+\d?\.[A-Za-z]+:? )?"  # a facility.level word (LOCAL4.WARNING:)
+    r"(?:(?P<host>[^\s%:\[]+) ?:? )?(?:[^\s%:\[]+\[\d+\]:? )?"  # host, a tag (CiscoASA[999]:)
+    r"(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
+    r"%(?:ASA|FTD|PIX)(?:-[a-z]+)?-(?P<sev>\d)-(?P<code>\d{6}): ?"
 )
 RFC5424 = (
     r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
@@ -37,7 +39,7 @@ RFC3164 = (
 )
 #: Apache/nginx combined or common log line (no syslog header).
 ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
-_ASA_HINT = r"%(?:ASA|FTD|PIX)-\d-"
+_ASA_HINT = r"%(?:ASA|FTD|PIX)-(?:[a-z]+-)?\d-"
 _REPEATED = r"^message repeated \d+ times: \[ ?(.*?)\]?$"
 
 
