@@ -1,9 +1,9 @@
 """Format detection and syslog headers, per line, on whole Arrow arrays.
 
 `split_lines(raw)` returns header columns for every line: `_fmt` (blank, too_long, json,
-asa, syslog, access or unknown), `_program` (syslog tag without pid), `_ts` (timestamp text),
-`host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`, `message` (the
-whole line for an access-log line).
+asa, syslog, netfilter, access or unknown), `_program` (syslog tag without pid), `_ts`
+(timestamp text), `host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`,
+`message` (the whole line for an access-log line).
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ RFC3164 = (
 )
 #: Apache/nginx combined or common log line (no syslog header).
 ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+#: a netfilter LOG line's body, wherever it sits (kernel, another program, no program at all)
+NETFILTER = r"(?:^|[\s\]:])IN=\S* OUT=\S* .*?SRC=\S+ DST=\S+"
+#: the header of a netfilter line without a program tag: time and, when present, a host
+#: (`Jan  8 03:37:09 DENY: IN=...`, `Jun 28 04:35:30 fw-a1 [RULE-A] IN=...`)
+NETFILTER_HEAD = (
+    r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?:(?P<host>[^\s:\[=]+) )?"
+)
 _ASA_HINT = r"%(?:ASA|FTD|PIX)-(?:[a-z]+-)?\d-"
 _REPEATED = r"^message repeated \d+ times: \[ ?(.*?)\]?$"
 
@@ -59,18 +66,21 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     is_5424 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r5424), is_asa))
     is_3164 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r3164), pc.or_(is_asa, is_5424)))
     is_access = pc.and_(pc.is_null(fmt), pc.match_substring_regex(raw, ACCESS))
-    conds = [is_asa, is_5424, is_3164]
+    headerless = pc.and_not(pc.and_not(rest, pc.is_valid(r3164)), is_access)
+    nf_head = _extract_where(raw, match_where(raw, headerless, NETFILTER), NETFILTER_HEAD)
+    is_netfilter = pc.and_(pc.is_null(fmt), pc.is_valid(nf_head))
+    conds = [is_asa, is_5424, is_3164, is_netfilter]
 
     def pick(*values: pa.Array) -> pa.Array:
         return _case(conds, list(values))
 
     nul = pa.nulls(len(raw), pa.string())
-    program = pick(nul, _nil(_f(r5424, "app")), _f(r3164, "tag"))
+    program = pick(nul, _nil(_f(r5424, "app")), _f(r3164, "tag"), nul)
     out = {
         "_fmt": pc.fill_null(
             _case(
-                [pc.is_valid(fmt), is_asa, is_5424, is_3164, is_access],
-                [fmt, *_lits(len(raw), "asa", "syslog", "syslog", "access")],
+                [pc.is_valid(fmt), is_asa, is_5424, is_3164, is_netfilter, is_access],
+                [fmt, *_lits(len(raw), "asa", "syslog", "syslog", "netfilter", "access")],
             ),
             "unknown",
         ),
@@ -79,19 +89,24 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
             pc.coalesce(_nil(_f(asa, "ts2")), _nil(_f(asa, "ts1"))),
             _f(r5424, "ts"),
             _f(r3164, "ts"),
+            _f(nf_head, "ts"),
         ),
         "host.name": pick(
             pc.coalesce(_nil(_f(asa, "host2")), _nil(_f(asa, "host"))),
             _nil(_f(r5424, "host")),
             _f(r3164, "host"),
+            _nil(_f(nf_head, "host")),
         ),
         "process.name": pc.replace_substring_regex(program, r"\(.*\)$", ""),
-        "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
-        "event.code": pick(_f(asa, "code"), nul, nul),
-        "event.severity": pick(_f(asa, "sev"), nul, nul),
+        "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid")), nul),
+        "event.code": pick(_f(asa, "code"), nul, nul, nul),
+        "event.severity": pick(_f(asa, "sev"), nul, nul, nul),
         # an access-log line (no syslog header) is its own message
         "message": _unwrap_repeated(
-            _case([*conds, is_access], [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), raw])
+            _case(
+                [*conds, is_access],
+                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _f(nf_head, "msg"), raw],
+            )
         ),
     }
     out["process.pid"] = pc.if_else(
@@ -124,6 +139,15 @@ def _extract_where(raw: pa.Array, mask: pa.Array, head: str) -> pa.Array:
     )
     position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
     return pc.take(matched, pc.if_else(mask, position, None))
+
+
+def match_where(raw: pa.Array, mask: pa.Array, pattern: str) -> pa.Array:
+    """Does `pattern` match, on the rows where `mask` holds only (false elsewhere): the regex
+    runs over those rows alone."""
+    mask = pc.fill_null(mask, False)
+    matched = pc.match_substring_regex(pc.take(raw, pc.indices_nonzero(mask)), pattern)
+    position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
+    return pc.fill_null(pc.take(matched, pc.if_else(mask, position, None)), False)
 
 
 def _after(texts: pa.Array, skip: np.ndarray) -> pa.StringArray:
