@@ -37,8 +37,10 @@ RFC3164 = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?P<host>\S+) "
     r"(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?"
 )
-#: Apache/nginx combined or common log line (no syslog header).
-ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+#: Apache/nginx combined or common log line (no syslog header), also behind a virtual host or
+#: with a forwarded address list (`10.0.0.2, 10.0.0.1 - - [...`), or Apache's SSL request log
+#: (`[time] client protocol cipher "request" bytes`).
+ACCESS = r'^(?:\S+ )?(?:[^\s,]+, )*\S+ \S+ \S+ \[[^\]]+\] "|^\[[^\]]+\] \S+ \S+ \S+ "'
 #: a netfilter LOG line's body, wherever it sits (kernel, another program, no program at all)
 NETFILTER = r"(?:^|[\s\]:])IN=\S* OUT=\S* .*?SRC=\S+ DST=\S+"
 #: the header of a netfilter line without a program tag: time and, when present, a host
