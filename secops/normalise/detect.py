@@ -26,7 +26,7 @@ ASA = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?:(?P<ts1>" + _BSD_TS + "|" + _ISO_TS + r"):? )?"
     r"(?:[A-Za-z]+\d?\.[A-Za-z]+:? )?"  # a facility.level word (LOCAL4.WARNING:)
     r"(?:(?P<host>[^\s%:\[]+) ?:? )?(?:[^\s%:\[]+\[\d+\]:? )?"  # host, a tag (CiscoASA[999]:)
-    r"(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
+    r"(?:(?P<ts2>" + _BSD_TS + r")(?: [A-Z]{3,4})?:? )?(?:(?P<host2>[^\s%:]+) ?: )?"
     r"%(?:ASA|FTD|PIX)(?:-[a-z]+)?-(?P<sev>\d)-(?P<code>\d{6}): ?"
 )
 RFC5424 = (
