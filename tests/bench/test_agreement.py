@@ -11,7 +11,7 @@ from bench.agreement.__main__ import SAMPLES, main, measure
 
 def test_every_device_agrees_with_elastic_on_95_percent_of_fields() -> None:
     tallies = measure()
-    assert {"cisco_asa", "iptables", "system_auth", "web"} <= set(tallies)
+    assert {"cisco_asa", "iptables", "suricata", "system_auth", "web"} <= set(tallies)
     for device, tally in tallies.items():
         assert tally.parsed == tally.lines, f"{device}: lines not parsed"
         assert tally.to_dict()["agreement"] >= 95.0, (device, tally.misses)
