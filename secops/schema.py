@@ -37,6 +37,7 @@ EVENT_FIELDS: dict[str, pa.DataType] = {
     "network.protocol": pa.string(),
     "user.name": pa.string(),
     "user.effective.name": pa.string(),  # sudo/su target user
+    "user.target.name": pa.string(),  # account an IAM action changes (useradd, gpasswd ...)
     "host.name": pa.string(),
     "process.name": pa.string(),
     "process.pid": pa.int64(),

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from secops.collect import LineBatch
 from secops.normalise import json_engine, json_python, zeek_tsv
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
-from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
+from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, NETFILTER, match_where, split_lines
 from secops.normalise.events import EventIds, LineHashes
 from secops.normalise.finish import finish_parser, to_frame
 from secops.normalise.regex_engine import ROW, apply_regex
@@ -139,6 +139,11 @@ def _route(registry: Registry, fmt: pa.Array, program: pa.Array, message: pa.Arr
         by_program = pc.if_else(
             pc.and_(pc.is_null(by_program), looks_access), access_id, by_program
         )
+    netfilter_id = registry.formats.get("netfilter")
+    if netfilter_id is not None:
+        unrouted = pc.and_(pc.equal(fmt, "syslog"), pc.is_null(by_program))
+        looks_netfilter = match_where(message, unrouted, NETFILTER)
+        by_program = pc.if_else(looks_netfilter, netfilter_id, by_program)
     by_format = _lookup(fmt, registry.formats)
     parser_of = pc.if_else(pc.equal(fmt, "syslog"), by_program, by_format)
     if registry.prefixes:  # CEF:/LEEF: messages of unknown programs, or with no header

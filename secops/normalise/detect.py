@@ -1,9 +1,9 @@
 """Format detection and syslog headers, per line, on whole Arrow arrays.
 
 `split_lines(raw)` returns header columns for every line: `_fmt` (blank, too_long, json,
-asa, syslog, access or unknown), `_program` (syslog tag without pid), `_ts` (timestamp text),
-`host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`, `message` (the
-whole line for an access-log line).
+asa, syslog, netfilter, access or unknown), `_program` (syslog tag without pid), `_ts`
+(timestamp text), `host.name`, `process.name`, `process.pid`, `event.code`, `event.severity`,
+`message` (the whole line for an access-log line).
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ MAX_LINE_BYTES = 64 * 1024
 _BSD_TS = r"[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?"
 _ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 
+#: a `facility.level` word some relays write before the program (`user.info`, `LOCAL4.WARNING:`)
+_FACILITY = (
+    r"(?i:(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+    r"\.(?:emerg|alert|crit|err|error|warn|warning|notice|info|debug)):? "
+)
+
 # The header patterns match the header only: the rest of the line is the message (`msg`).
 # Capturing a trailing `(?P<msg>.*)$` makes RE2 run its submatch engine over the whole line,
 # ~2 us a line; matching the header and cutting it off costs a tenth of that.
@@ -24,8 +30,12 @@ _ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 #: Cisco ASA, with or without PRI, relay header, host and the ASA's own timestamp.
 ASA = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?:(?P<ts1>" + _BSD_TS + "|" + _ISO_TS + r"):? )?"
-    r"(?:(?P<host>[^\s%:]+) ?:? )?(?:(?P<ts2>" + _BSD_TS + r"):? )?(?:(?P<host2>[^\s%:]+) ?: )?"
-    r"%(?:ASA|FTD|PIX)-(?P<sev>\d)-(?P<code>\d{6}): ?"
+    r"(?:" + _FACILITY + ")?"
+    r"(?:(?P<host>[^\s%:\[]+) ?:? )?(?:" + _FACILITY + ")?"  # the host, before or after the word
+    r"(?:[^\s%:\[]+\[\d+\]:? )?"  # a program tag (CiscoASA[999]:)
+    r"(?:(?P<ts2>" + _BSD_TS + r")(?: [A-Z]{3,4})?:? )?(?:(?P<host2>[^\s%:]+) ?: )?"
+    r"(?:message repeated \d+ times: \[ ?)?"  # the message comes once, counted once
+    r"%(?:ASA|FTD|PIX)(?:-[a-z]+)?-(?P<sev>\d)-(?P<code>\d{6}): ?"
 )
 RFC5424 = (
     r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
@@ -33,11 +43,20 @@ RFC5424 = (
 )
 RFC3164 = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?P<host>\S+) "
-    r"(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?"
+    r"(?:" + _FACILITY + r")?(?P<tag>[^\s\[:]+)(?:\[(?P<pid>[^\]]*)\])?: ?"
 )
-#: Apache/nginx combined or common log line (no syslog header).
-ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "'
-_ASA_HINT = r"%(?:ASA|FTD|PIX)-\d-"
+#: Apache/nginx combined or common log line (no syslog header), also behind a virtual host or
+#: with a forwarded address list (`10.0.0.2, 10.0.0.1 - - [...`), or Apache's SSL request log
+#: (`[time] client protocol cipher "request" bytes`).
+ACCESS = r'^(?:\S+ )?(?:[^\s,]+, )*\S+ \S+ \S+ \[[^\]]+\] "|^\[[^\]]+\] \S+ \S+ \S+ "'
+#: a netfilter LOG line's body, wherever it sits (kernel, another program, no program at all)
+NETFILTER = r"(?:^|[\s\]:])IN=\S* OUT=\S* .*?SRC=\S+ DST=\S+"
+#: the header of a netfilter line without a program tag: time and, when present, a host
+#: (`Jan  8 03:37:09 DENY: IN=...`, `Jun 28 04:35:30 fw-a1 [RULE-A] IN=...`)
+NETFILTER_HEAD = (
+    r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>" + _BSD_TS + "|" + _ISO_TS + r") (?:(?P<host>[^\s:\[=]+) )?"
+)
+_ASA_HINT = r"%(?:ASA|FTD|PIX)-(?:[a-z]+-)?\d-"
 _REPEATED = r"^message repeated \d+ times: \[ ?(.*?)\]?$"
 
 
@@ -57,18 +76,21 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
     is_5424 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r5424), is_asa))
     is_3164 = pc.and_(pc.is_null(fmt), pc.and_not(pc.is_valid(r3164), pc.or_(is_asa, is_5424)))
     is_access = pc.and_(pc.is_null(fmt), pc.match_substring_regex(raw, ACCESS))
-    conds = [is_asa, is_5424, is_3164]
+    headerless = pc.and_not(pc.and_not(rest, pc.is_valid(r3164)), is_access)
+    nf_head = _extract_where(raw, match_where(raw, headerless, NETFILTER), NETFILTER_HEAD)
+    is_netfilter = pc.and_(pc.is_null(fmt), pc.is_valid(nf_head))
+    conds = [is_asa, is_5424, is_3164, is_netfilter]
 
     def pick(*values: pa.Array) -> pa.Array:
         return _case(conds, list(values))
 
     nul = pa.nulls(len(raw), pa.string())
-    program = pick(nul, _nil(_f(r5424, "app")), _f(r3164, "tag"))
+    program = pick(nul, _nil(_f(r5424, "app")), _f(r3164, "tag"), nul)
     out = {
         "_fmt": pc.fill_null(
             _case(
-                [pc.is_valid(fmt), is_asa, is_5424, is_3164, is_access],
-                [fmt, *_lits(len(raw), "asa", "syslog", "syslog", "access")],
+                [pc.is_valid(fmt), is_asa, is_5424, is_3164, is_netfilter, is_access],
+                [fmt, *_lits(len(raw), "asa", "syslog", "syslog", "netfilter", "access")],
             ),
             "unknown",
         ),
@@ -77,21 +99,29 @@ def split_lines(raw: pa.StringArray) -> dict[str, pa.Array]:
             pc.coalesce(_nil(_f(asa, "ts2")), _nil(_f(asa, "ts1"))),
             _f(r5424, "ts"),
             _f(r3164, "ts"),
+            _f(nf_head, "ts"),
         ),
         "host.name": pick(
             pc.coalesce(_nil(_f(asa, "host2")), _nil(_f(asa, "host"))),
             _nil(_f(r5424, "host")),
             _f(r3164, "host"),
+            _nil(_f(nf_head, "host")),
         ),
         "process.name": pc.replace_substring_regex(program, r"\(.*\)$", ""),
-        "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid"))),
-        "event.code": pick(_f(asa, "code"), nul, nul),
-        "event.severity": pick(_f(asa, "sev"), nul, nul),
+        "process.pid": pick(nul, _nil(_f(r5424, "procid")), _nil(_f(r3164, "pid")), nul),
+        "event.code": pick(_f(asa, "code"), nul, nul, nul),
+        "event.severity": pick(_f(asa, "sev"), nul, nul, nul),
         # an access-log line, or any other line with no header (but a PRI), is its own message
         "message": _unwrap_repeated(
             _case(
                 [*conds, pc.is_null(fmt)],
-                [_f(asa, "msg"), _f(r5424, "msg"), _f(r3164, "msg"), _without_pri(raw, conds, fmt)],
+                [
+                    _f(asa, "msg"),
+                    _f(r5424, "msg"),
+                    _f(r3164, "msg"),
+                    _f(nf_head, "msg"),
+                    _without_pri(raw, conds, fmt),
+                ],
             )
         ),
     }
@@ -136,6 +166,15 @@ def _extract_where(raw: pa.Array, mask: pa.Array, head: str) -> pa.Array:
     )
     position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
     return pc.take(matched, pc.if_else(mask, position, None))
+
+
+def match_where(raw: pa.Array, mask: pa.Array, pattern: str) -> pa.Array:
+    """Does `pattern` match, on the rows where `mask` holds only (false elsewhere): the regex
+    runs over those rows alone."""
+    mask = pc.fill_null(mask, False)
+    matched = pc.match_substring_regex(pc.take(raw, pc.indices_nonzero(mask)), pattern)
+    position = pc.subtract(pc.cumulative_sum(mask.cast(pa.int64())), 1)
+    return pc.fill_null(pc.take(matched, pc.if_else(mask, position, None)), False)
 
 
 def _after(texts: pa.Array, skip: np.ndarray) -> pa.StringArray:

@@ -49,11 +49,22 @@ def finish_parser(
     for name in parser.lowercase:
         if name in cols:
             cols[name] = pc.utf8_lower(cols[name])
+    if "network.transport" in cols:
+        cols["network.transport"] = iana_transport(cols["network.transport"])
     _apply_context(parser, cols, n, path)
     dataset = cols.get("event.dataset", pa.nulls(n, pa.string()))
     cols["event.dataset"] = pc.fill_null(dataset, parser.id)
     cols["_parser"] = pa.repeat(pa.scalar(parser.id), n)
     return pa.table(cols)
+
+
+#: transport names devices spell their own way -> the IANA keyword ECS asks for
+_IANA_TRANSPORT = r"^(?i:icmpv6|icmp6|ipv6-icmp)$"
+
+
+def iana_transport(values: pa.Array) -> pa.Array:
+    """`network.transport` as IANA names it (ICMPv6 -> ipv6-icmp; others as given)."""
+    return pc.replace_substring_regex(values.cast(pa.string()), _IANA_TRANSPORT, "ipv6-icmp")
 
 
 def _as_text(name: str, values: pa.Array) -> pa.Array:
