@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secops.collect import LineBatch
-from secops.normalise import json_engine, json_python
+from secops.normalise import json_engine, json_python, winevent
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, split_lines
 from secops.normalise.events import EventIds, LineHashes
@@ -58,7 +58,7 @@ def normalise_batch(
     hdr = split_lines(raw)
     fmt = hdr["_fmt"]
     json_rows = _indices(pc.equal(fmt, "json"))
-    docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
+    docs = json_engine.decode(winevent.rewrite(pc.take(raw, json_rows)), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
     parser_of = _route(registry, fmt, hdr["_program"], hdr["message"])

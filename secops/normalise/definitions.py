@@ -19,7 +19,7 @@ from secops.errors import ParserError
 from secops.schema import EVENT_FIELDS
 
 KINDS = ("regex", "json")
-FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog")
+FORMATS = ("syslog", "access", "asa", "eve", "ecs", "winlog", "winlogbeat")
 #: columns outside EVENT_FIELDS a parser may fill (kept as strings after the ECS columns)
 EXTRA_NAMESPACES = ("winlog.",)
 #: a named group called `timestamp` replaces the header time; names starting `_` are dropped

@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 #: objects and arrays nested deeper are invalid JSON here (real events nest under 10)
 MAX_DEPTH = 256
 ECS_HINTS = ("@timestamp", "ecs", "event")
+#: the kinds of JSON line, in the order they are told apart (the last: none of them)
+KINDS = ("eve", "winlog", "winlogbeat", "ecs", "json_unknown")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,6 +110,8 @@ def kind(doc: Any, flat: dict[str, Any]) -> str:
         return "eve"
     if has("EventID") and (has("Channel") or has("SourceName")):
         return "winlog"
+    if has("winlog.event_id") and has("winlog.channel"):
+        return "winlogbeat"
     if any(has(k) for k in flat if k in ECS_HINTS or k.startswith(("event.", "ecs."))):
         return "ecs"
     return "json_unknown"
