@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sigma.pipelines.common import windows_logsource_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaLogSource
 
@@ -36,6 +37,17 @@ class LogsourceEntry:
 
     def matches(self, ls: SigmaLogSource) -> bool:
         return all((getattr(ls, k) or "").lower() == str(v).lower() for k, v in self.match.items())
+
+    def column(self, name: str) -> str:
+        """A Sigma field name of this logsource -> our column (as the pipeline renames it); a
+        name the pipeline renamed already stays as it is."""
+        if name in KNOWN_FIELDS or name in self.fields.values():
+            return name
+        if name in self.fields:
+            return self.fields[name]
+        if self.prefix and not name.startswith(self.prefix):
+            return self.prefix + name
+        return name
 
     def allows(self, name: str) -> bool:
         """May a mapped field name appear in a rule of this logsource?"""
@@ -126,4 +138,26 @@ def _load(path: str) -> Mapping:
         )
         for e in doc.get("logsources") or []
     )
-    return Mapping(entries, dict(doc.get("vars") or {}))
+    return Mapping(entries + _windows_services(entries), dict(doc.get("vars") or {}))
+
+
+def _windows_services(listed: tuple[LogsourceEntry, ...]) -> tuple[LogsourceEntry, ...]:
+    """`product: windows, service: X` for every service pySigma maps to its event log channel
+    (not listed in the file): the channel is the filter, event data names carry the
+    winlog.event_data. prefix, the System fields are those of every Windows entry."""
+    base = next((e for e in listed if e.id == "windows-process-creation"), None)
+    fields = dict(base.fields) if base else {}
+    taken = {
+        e.match.get("service", "").lower() for e in listed if e.match.get("product") == "windows"
+    }
+    return tuple(
+        LogsourceEntry(
+            id=f"windows-{service}",
+            match={"product": "windows", "service": service},
+            filter={"winlog.channel": channel if isinstance(channel, list) else [channel]},
+            fields=fields,
+            prefix="winlog.event_data.",
+        )
+        for service, channel in windows_logsource_mapping.items()
+        if service not in taken
+    )

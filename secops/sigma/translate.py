@@ -75,12 +75,7 @@ class Compiled:
 
     def field(self, name: str) -> str:
         """A Sigma field name of this rule's logsource (e.g. a group-by) -> our column."""
-        if name in self.entry.fields:
-            mapped = self.entry.fields[name]
-        elif self.entry.prefix and not name.startswith(self.entry.prefix):
-            mapped = self.entry.prefix + name
-        else:
-            mapped = name
+        mapped = self.entry.column(name)
         if not self.entry.allows(mapped):
             raise Unsupported(
                 f"field '{name}' has no mapping to our events (see secops/sigma/mapping.yaml)"
@@ -101,17 +96,14 @@ def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
     """Map the rule's logsource and fields and compile its condition (raises Unsupported)."""
     ls = rule.logsource
     entry = mapping.entry_for(ls)
-    if entry is None:
-        try:
-            return _compile(rule, ECS_ENTRY, mapping)
-        except Unsupported as exc:
-            if not (ls.product or ls.service or ls.category):
-                raise
-            raise Unsupported(
-                f"logsource {_describe(ls)} is not produced by our collectors "
-                f"(see secops/sigma/mapping.yaml) and {exc}"
-            ) from None
-    return _compile(rule, entry, mapping)
+    if entry is not None:
+        return _compile(rule, entry, mapping)
+    if ls.product or ls.service or ls.category:  # never run against other sources' events
+        raise Unsupported(
+            f"logsource {_describe(ls)} is not produced by our collectors "
+            "(see secops/sigma/mapping.yaml)"
+        )
+    return _compile(rule, ECS_ENTRY, mapping)
 
 
 def _describe(ls: Any) -> str:
@@ -133,7 +125,7 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
         raise Unsupported(f"condition: {exc}") from None
     except SigmaError as exc:
         raise Unsupported(f"field mapping failed: {exc}") from None
-    compiler = Compiler(entry.allows)
+    compiler = Compiler(entry.allows, entry.column)
     masks = [compiler.compile(t) for t in trees if t is not None]
     if not masks:
         raise Unsupported("the condition is empty after field mapping")
