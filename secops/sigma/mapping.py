@@ -69,8 +69,15 @@ class Mapping:
 
     def entry_for(self, ls: SigmaLogSource) -> LogsourceEntry | None:
         """The most specific entry matching the logsource, or None."""
+        hits = self.entries_for(ls)
+        return hits[0] if hits else None
+
+    def entries_for(self, ls: SigmaLogSource) -> list[LogsourceEntry]:
+        """Every entry of the most specific match, in file order: a logsource several event
+        sources produce (process_creation: Sysmon 1 and Security 4688) has one per source."""
         hits = [e for e in self.entries if e.matches(ls)]
-        return max(hits, key=lambda e: len(e.match)) if hits else None
+        most = max((len(e.match) for e in hits), default=0)
+        return [e for e in hits if len(e.match) == most]
 
     def with_vars(self, extra: MappingT[str, Any]) -> Mapping:
         return Mapping(self.entries, {**self.vars, **extra})

@@ -95,15 +95,38 @@ def rule_id(rule: SigmaRule | SigmaCorrelationRule) -> str:
 def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
     """Map the rule's logsource and fields and compile its condition (raises Unsupported)."""
     ls = rule.logsource
-    entry = mapping.entry_for(ls)
-    if entry is not None:
-        return _compile(rule, entry, mapping)
+    entries = mapping.entries_for(ls)
+    if entries:
+        return _any_source(rule, entries, mapping)
     if ls.product or ls.service or ls.category:  # never run against other sources' events
         raise Unsupported(
             f"logsource {_describe(ls)} is not produced by our collectors "
             "(see secops/sigma/mapping.yaml)"
         )
     return _compile(rule, ECS_ENTRY, mapping)
+
+
+def _any_source(rule: SigmaRule, entries: list[LogsourceEntry], mapping: Mapping) -> Compiled:
+    """The rule over every event source of its logsource that can hold its fields (OR-ed);
+    Unsupported (the first source's reason) when none can."""
+    compiled: list[Compiled] = []
+    first: Unsupported | None = None
+    for entry in entries:
+        try:
+            compiled.append(_compile(rule, entry, mapping))
+        except Unsupported as exc:
+            first = first or exc
+    if not compiled:
+        assert first is not None
+        raise first
+    if len(compiled) == 1:
+        return compiled[0]
+    conds = [c.filter for c in compiled]
+    spec = {**conds[0].spec, "sources": [c.entry.id for c in compiled]}
+    either = Condition(
+        spec, _any([c.evaluate for c in conds]), frozenset().union(*[c.fields for c in conds])
+    )
+    return Compiled(compiled[0].sigma, compiled[0].entry, either)
 
 
 def _describe(ls: Any) -> str:
