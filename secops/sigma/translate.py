@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sigma.correlations import (
     CorrelationConditionAND,
     CorrelationConditionNOT,
@@ -33,7 +35,7 @@ from sigma.rule import SigmaRule
 
 from secops.correlate.conditions import Condition, _all, _any
 from secops.correlate.rule import Rule, Step, Threat
-from secops.sigma.compile import Compiler, Unsupported, _regex_mask, narrowing_all
+from secops.sigma.compile import Compiler, Unsupported, _regex_mask
 from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
 from secops.sigma.temporal import Presence, TemporalRule
 
@@ -160,14 +162,51 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
         }
     }
     condition = _any(masks) if len(masks) > 1 else masks[0]
-    evaluate = narrowing_all(
-        [
-            (_logsource_mask(entry), frozenset(entry.filter)),  # first: it narrows the most
-            (condition, frozenset(compiler.fields)),
-        ]
-    )
+    evaluate = source_rows(entry).within(condition) if entry.filter else condition
     fields = frozenset(compiler.fields | set(entry.filter))
     return Compiled(rule, entry, Condition(spec, evaluate, fields))
+
+
+class SourceRows:
+    """The rows of one logsource in a frame, worked out once per frame for all its rules: with
+    thousands of rules, each one's condition then runs only on its logsource's rows (a Sysmon
+    registry rule never meets a Security event), and the logsource filter once per frame."""
+
+    def __init__(self, mask: Any) -> None:
+        self._mask = mask
+        self._frame: weakref.ref[pd.DataFrame] | None = None
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._sub: pd.DataFrame | None = None
+
+    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        if self._frame is None or self._frame() is not frame or self._sub is None:
+            self._rows = np.flatnonzero(self._mask(frame))
+            self._sub = frame.take(self._rows).reset_index(drop=True)
+            self._frame = weakref.ref(frame)
+        return self._rows, self._sub
+
+    def within(self, condition: Any) -> Any:
+        """`condition` AND this logsource, evaluated on the logsource's rows only."""
+
+        def run(frame: pd.DataFrame) -> np.ndarray:
+            rows, sub = self.rows(frame)
+            out = np.zeros(len(frame), dtype=bool)
+            if len(rows):
+                out[rows] = condition(sub)
+            return out
+
+        return run
+
+
+#: one SourceRows per logsource entry (by id and filter), shared by the rules of that entry
+_SOURCES: dict[tuple[str, str], SourceRows] = {}
+
+
+def source_rows(entry: LogsourceEntry) -> SourceRows:
+    key = (entry.id, repr(sorted((k, str(v)) for k, v in entry.filter.items())))
+    if key not in _SOURCES:
+        _SOURCES[key] = SourceRows(_logsource_mask(entry))
+    return _SOURCES[key]
 
 
 def _logsource_mask(entry: LogsourceEntry):

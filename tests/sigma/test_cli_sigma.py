@@ -63,6 +63,35 @@ def test_validate_fails_on_an_unsupported_rule(tmp_path):
     assert "logsource product=zeek service=dns" in res.stderr
 
 
+def test_switch_off_overlay_lets_a_run_take_the_supported_rules(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "zeek.yml").write_text(
+        "title: Z\nid: 4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41\nlogsource: {product: zeek, service: dns}\n"
+        "detection: {sel: {query: x}, condition: sel}\n"
+    )
+    (rules / "ssh.yml").write_text(
+        "title: S\nid: 5c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e42\nlogsource: {product: linux, service: sshd}\n"
+        "detection: {sel: [Invalid user], condition: sel}\n"
+    )
+    off = tmp_path / "off.yaml"
+    res = invoke("rules", "import-sigma", str(rules), "--switch-off", str(off))
+    assert res.exit_code == 0
+    text = off.read_text()
+    assert "4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41" in text and "5c8d2e1f" not in text
+    assert "logsource product=zeek service=dns is not produced" in text  # the reason, kept
+    assert CliRunner().invoke(cli, ["rules", "validate", str(rules)]).exit_code == 78
+    res = CliRunner().invoke(cli, ["rules", "validate", str(rules), "-r", str(off)])
+    assert res.exit_code == 0, res.stderr
+    report = json.loads(
+        invoke("rules", "import-sigma", str(rules), "--overlay", str(off), "--json").stdout
+    )
+    assert {r["id"][:8]: r["status"] for r in report["rules"]} == {
+        "4c8d2e1f": "disabled",
+        "5c8d2e1f": "supported",
+    }
+
+
 def test_list_and_test_work_for_the_shipped_sigma_rules():
     folder = str(REPO / "rules" / "sigma")
     listed = json.loads(invoke("rules", "list", folder, "--json").stdout)
