@@ -1,7 +1,7 @@
 PY ?= .venv/bin/python
 VENV ?= .venv
 
-.PHONY: install demo test lint check bench clean
+.PHONY: install demo test lint check bench bench-sigma clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ check: lint test
 # installs SEC and liblognorm when missing, runs them beside secops; writes bench/RESULTS.md.
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Events/s of the whole SigmaHQ Windows rule set (needs ../shared/data; not part of CI).
+bench-sigma: install
+	$(PY) -m bench.sigma_windows $(BENCH_ARGS)
 
 clean:
 	rm -rf build .secops .pytest_cache

@@ -22,6 +22,7 @@ import pandas as pd
 from secops.collect import STDIN
 from secops.correlate import correlate, load_rules
 from secops.correlate.candidate import Carry
+from secops.correlate.conditions import remember
 from secops.correlate.rule import Rule, conditions_of
 from secops.enrich import enrich
 from secops.judge import judge
@@ -178,27 +179,22 @@ def rule_columns(rules: list[Rule]) -> set[str]:
     return {f for c in conds for f in c.fields}
 
 
-def rule_rows(rules: list[Rule]) -> Callable[[pd.DataFrame], np.ndarray] | None:
-    """A mask of the rows any rule's conditions can match (None: some rule reads every row).
+def rule_rows(
+    rules: list[Rule],
+) -> Callable[[pd.DataFrame], tuple[pd.DataFrame, np.ndarray]] | None:
+    """(the frame with every condition's mask kept, a mask of the rows any rule's conditions
+    can match), or None when some rule reads every row.
 
     Rows outside it can change no detection: detectors only ever look at rows their own
-    filters select. Evaluated on enriched frames (conditions may read the locality)."""
+    filters select. Evaluated on enriched frames (conditions may read the locality). The
+    kept masks (`remember`) are read by the detectors instead of evaluating again."""
     conds = []
     for r in rules:
         own = conditions_of(r)
         if not own:
             return None
         conds.extend(own)
-
-    def mask(frame: pd.DataFrame) -> np.ndarray:
-        """...and keeps each condition's mask in the frame (`Condition.remember`): the
-        detectors read it instead of evaluating the condition again."""
-        out = np.zeros(len(frame), dtype=bool)
-        for cond in conds:
-            out |= cond.remember(frame)
-        return out
-
-    return mask
+    return lambda frame: remember(conds, frame)
 
 
 #: columns the judge and the finding document read, whatever the rules
@@ -228,7 +224,9 @@ def enrich_and_select(
 
     def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         frame = enrich(frame, topology)
-        wanted = rows(frame) if rows is not None and not frame.empty else None
+        wanted = None
+        if rows is not None and not frame.empty:
+            frame, wanted = rows(frame)
         frame = frame[[c for c in frame.columns if c in keep or c.startswith("_")]]
         return frame if wanted is None else frame[wanted].reset_index(drop=True)
 

@@ -227,13 +227,25 @@ def _dur(seconds: float | None) -> str:
     type=Path(exists=True, dir_okay=False),
     help="A Sigma overlay file to apply (repeatable; overlays under PATHS are found anyway).",
 )
+@click.option(
+    "--switch-off",
+    "switch_off",
+    type=Path(dir_okay=False, writable=True),
+    help="Also write an overlay that switches off every unsupported rule (with its reason): "
+    "pass it with -r to run the rest.",
+)
 @JSON_OPTION
-def import_sigma_cmd(paths: tuple[str, ...], overlays: tuple[str, ...], as_json: bool) -> None:
+def import_sigma_cmd(
+    paths: tuple[str, ...], overlays: tuple[str, ...], switch_off: str | None, as_json: bool
+) -> None:
     """Report for every Sigma rule under PATHS: supported (runs as which detector) or not, why."""
-    from secops.sigma.report import import_sigma, summary
+    from secops.sigma.report import import_sigma, summary, switch_off_overlay
 
     loaded = import_sigma(paths, overlays)
     stats = summary(loaded.verdicts)
+    if switch_off:
+        with open(switch_off, "w", encoding="utf-8") as fh:
+            fh.write(switch_off_overlay(loaded.verdicts))
     if as_json:
         echo_json({"summary": stats, "rules": [v.to_dict() for v in loaded.verdicts]})
         return

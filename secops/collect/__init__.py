@@ -3,7 +3,8 @@
 The one entry is `iter_batches(inputs, batch_lines)`. It never interprets the lines; it only
 decodes them (bad UTF-8 becomes U+FFFD), strips line endings and numbers them from 1.
 A file whose first non-blank byte is `[` and that holds a JSON array (the way Suricata
-sample data is shipped) yields one compact JSON object per "line" instead.
+sample data is shipped) yields one compact JSON object per "line" instead, and a Windows
+`.evtx` file (told by its magic bytes) one JSON object per event record (`collect/evtx.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 
+from secops.collect.evtx import EVTX_MAGIC, evtx_batches, is_evtx
 from secops.errors import CollectError
 
 __all__ = [
@@ -105,6 +107,11 @@ def _is_gzip(stream: io.BufferedReader[Any]) -> bool:
 
 
 def _batches(path: str, stream: BinaryIO, batch_lines: int) -> Iterator[LineBatch]:
+    peek = getattr(stream, "peek", None)
+    if peek is not None and is_evtx(peek(len(EVTX_MAGIC))):
+        for line_no, lines in evtx_batches(stream, batch_lines):
+            yield LineBatch(path, line_no, lines)
+        return
     first = _safe_read(stream)
     if first.lstrip()[:1] == b"[":
         first, records = _json_array(first, stream)
@@ -165,15 +172,15 @@ def _lines(data: bytes) -> pa.Array:
 
 def split_ranges(path: str, chunk_bytes: int) -> list[tuple[int, int]]:
     """Byte ranges of about `chunk_bytes` that start and end at line boundaries, so each can
-    be read alone (`iter_range`). One range (0, -1) for stdin, gzip, a JSON array or a small
-    file: those are read whole."""
+    be read alone (`iter_range`). One range (0, -1) for stdin, gzip, a JSON array, an .evtx
+    file or a small file: those are read whole."""
     if path == STDIN:
         return [(0, -1)]
     try:
         size = Path(path).stat().st_size
         with open(path, "rb") as fh:
             head = fh.read(4096)
-            if size <= chunk_bytes or head[:2] == GZIP_MAGIC or head.lstrip()[:1] == b"[":
+            if size <= chunk_bytes or _whole(head):
                 return [(0, -1)]
             cuts = [0]
             while cuts[-1] + chunk_bytes < size:
@@ -202,7 +209,7 @@ def iter_range(path: str, start: int, end: int, batch_lines: int) -> Iterator[Li
 
 def head_lines(path: str, start: int, count: int, size: int = 16 << 10) -> pa.Array | None:
     """The first `count` complete lines from byte `start` (gunzipped when the file is; None
-    for stdin or a JSON array): enough to tell when a chunk of the file begins."""
+    for stdin, a JSON array or an .evtx file): enough to tell when a chunk of the file begins."""
     if path == STDIN:
         return None
     try:
@@ -212,10 +219,15 @@ def head_lines(path: str, start: int, count: int, size: int = 16 << 10) -> pa.Ar
             data = stream.read(size)
     except (OSError, EOFError):
         return None
-    if data.lstrip()[:1] == b"[":
+    if data.lstrip()[:1] == b"[" or is_evtx(data):
         return None
     cut = data.rfind(b"\n") + 1 if len(data) == size else len(data)
     return _lines(data[:cut]).slice(0, count)
+
+
+def _whole(head: bytes) -> bool:
+    """Inputs read in one piece: gzip, a JSON array, an .evtx file."""
+    return head[:2] == GZIP_MAGIC or head.lstrip()[:1] == b"[" or is_evtx(head)
 
 
 class _Window:

@@ -15,7 +15,7 @@ import difflib
 import ipaddress
 import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,14 +68,20 @@ class Condition:
             return known.to_numpy()
         return self.evaluate(frame)
 
-    def remember(self, frame: pd.DataFrame) -> np.ndarray:
-        """Evaluate on `frame` and keep the mask in it as the memo column."""
-        mask = np.asarray(self(frame), dtype=bool)
-        frame[self.memo] = mask
-        return mask
+
+def remember(conds: Sequence[Condition], frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Evaluate every condition on `frame`: (the frame with each mask as its memo column, the
+    union of the masks). The memo columns join the frame at once: one insert per condition
+    fragmented the frame (pandas warned, thousands of times with a Sigma library loaded)."""
+    masks = {c.memo: np.asarray(c(frame), dtype=bool) for c in conds}
+    union = np.zeros(len(frame), dtype=bool)
+    for mask in masks.values():
+        union |= mask
+    rest = frame.drop(columns=[m for m in masks if m in frame.columns])
+    return pd.concat([rest, pd.DataFrame(masks, index=frame.index)], axis=1), union
 
 
-#: memo columns of condition masks (`Condition.remember`)
+#: memo columns of condition masks (`remember`)
 MEMO_PREFIX = "_when:"
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secops.collect import LineBatch
-from secops.normalise import json_engine, json_python, zeek_tsv
+from secops.normalise import json_engine, json_python, winevent, zeek_tsv
 from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.detect import ACCESS, MAX_LINE_BYTES, NETFILTER, match_where, split_lines
 from secops.normalise.events import EventIds, LineHashes
@@ -59,7 +59,7 @@ def normalise_batch(
     hdr = split_lines(raw)
     fmt = hdr["_fmt"]
     json_rows = _indices(pc.equal(fmt, "json"))
-    docs = json_engine.decode(pc.take(raw, json_rows), opts.tz)
+    docs = json_engine.decode(winevent.rewrite(pc.take(raw, json_rows)), opts.tz)
     if len(docs):
         fmt = pc.replace_with_mask(fmt, pc.equal(fmt, "json"), docs.kinds())
     fmt, docs, doc_rows = _zeek_tsv(batch, fmt, docs, json_rows, hdr)

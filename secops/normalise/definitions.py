@@ -19,7 +19,7 @@ from secops.errors import ParserError
 from secops.schema import EVENT_FIELDS
 
 KINDS = ("regex", "json")
-FORMATS = ("syslog", "access", "asa", "netfilter", "eve", "ecs", "winlog", "zeek")
+FORMATS = ("syslog", "access", "asa", "netfilter", "eve", "ecs", "winlog", "winlogbeat", "zeek")
 #: columns outside EVENT_FIELDS a parser may fill (kept as strings after the ECS columns)
 EXTRA_NAMESPACES = ("winlog.", "zeek.")
 #: a named group called `timestamp` replaces the header time; names starting `_` are dropped

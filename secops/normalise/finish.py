@@ -120,7 +120,7 @@ def _fill_where(cols: dict[str, pa.Array], name: str, mask: pa.Array, t: Templat
 
 def to_frame(cols: dict[str, pa.Array]) -> pd.DataFrame:
     """Arrow columns -> frame; strings become the schema type (ints parsed, '' -> null)."""
-    out: dict[str, pd.Series] = {}
+    out: dict[str, pa.Array] = {}
     for name, arr in cols.items():
         want = EVENT_FIELDS.get(name)
         if want is not None and pa.types.is_integer(want) and pa.types.is_string(arr.type):
@@ -129,8 +129,9 @@ def to_frame(cols: dict[str, pa.Array]) -> pd.DataFrame:
             empty = pc.equal(arr, "")
             if pc.any(empty).as_py():
                 arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
-        out[name] = pd.Series(arr, dtype=pd.ArrowDtype(arr.type))
-    return pd.DataFrame(out)
+        out[name] = arr
+    # one Arrow table to pandas: a Series per column cost ~0.5 ms each, per batch
+    return pa.table(out).to_pandas(types_mapper=pd.ArrowDtype) if out else pd.DataFrame()
 
 
 def _in_range(values: pa.Array, low: int | None, high: int | None) -> pa.Array:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from secops.normalise import json_python
-from secops.normalise.definitions import ParserDef
+from secops.normalise.definitions import EXTRA_NAMESPACES, ParserDef
 from secops.normalise.regex_engine import ROW
 from secops.schema import EVENT_FIELDS
 
@@ -46,7 +46,8 @@ class _Part:
         return self._cache[path]
 
     def kinds(self) -> pa.Array:
-        """'eve', 'winlog', 'ecs', 'bad_json' (not decodable) or 'json_unknown' per line."""
+        """'eve', 'winlog', 'winlogbeat', 'ecs', 'bad_json' (not decodable) or 'json_unknown'
+        per line."""
         if self._table is None:
             docs = zip(self._docs or [], self._flatten(), strict=True)
             return pa.array([json_python.kind(d, flat) for d, flat in docs], pa.string())
@@ -56,15 +57,14 @@ class _Part:
                 ecs = pc.or_(ecs, self._has(name))
         eve = self._has("event_type")
         win = pc.and_(self._has("EventID"), pc.or_(self._has("Channel"), self._has("SourceName")))
+        beat = pc.and_(self._has("winlog.event_id"), self._has("winlog.channel"))
         zeek = pa.repeat(pa.scalar(False), len(self))
         for name in json_python.ZEEK_HINTS:
             zeek = pc.or_(zeek, self._has(name))
         zeek = pc.and_(self._has("ts"), zeek)
-        struct = pa.StructArray.from_arrays([eve, win, zeek, ecs], ["eve", "winlog", "zeek", "ecs"])
-        lits = [
-            pa.repeat(pa.scalar(v), len(self))
-            for v in ("eve", "winlog", "zeek", "ecs", "json_unknown")
-        ]
+        kinds = json_python.KINDS
+        struct = pa.StructArray.from_arrays([eve, win, beat, zeek, ecs], list(kinds[:5]))
+        lits = [pa.repeat(pa.scalar(v), len(self)) for v in kinds]
         return pc.case_when(struct, *lits)
 
     def _has(self, path: str) -> pa.Array:
@@ -239,9 +239,12 @@ def apply_json(
 ) -> pa.Table:
     """Mapped columns for the lines at `positions`; `_pattern` = first pattern whose `when` holds."""
     cols: dict[str, pa.Array] = {ROW: rows}
-    if parser.auto_ecs:
-        for name in set(rows_json.field_names()) & set(EVENT_FIELDS):
-            cols[name] = pc.take(rows_json.get(name), positions)
+    if parser.auto_ecs:  # the ECS fields and the namespaces kept beside them (winlog.*)
+        for name in set(rows_json.field_names()):
+            if name in EVENT_FIELDS or name.startswith(EXTRA_NAMESPACES):
+                values = _nonempty(pc.take(rows_json.get(name), positions))
+                if values.null_count < len(values):  # a field only other lines hold: no column
+                    cols[name] = values
     for name, path in parser.map.items():
         cols[name] = pc.take(rows_json.get(path), positions)
     if parser.keep_json:  # every field of its lines as `<keep_json><name>` (Windows event data)

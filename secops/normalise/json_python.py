@@ -21,6 +21,8 @@ MAX_DEPTH = 256
 ECS_HINTS = ("@timestamp", "ecs", "event")
 #: with `ts`, a field only Zeek logs carry (connection uid, log path, notice, file, x509 id)
 ZEEK_HINTS = ("uid", "_path", "note", "fuid", "id.orig_h", "certificate.serial")
+#: the kinds of JSON line, in the order they are told apart (the last: none of them)
+KINDS = ("eve", "winlog", "winlogbeat", "zeek", "ecs", "json_unknown")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -110,6 +112,8 @@ def kind(doc: Any, flat: dict[str, Any]) -> str:
         return "eve"
     if has("EventID") and (has("Channel") or has("SourceName")):
         return "winlog"
+    if has("winlog.event_id") and has("winlog.channel"):
+        return "winlogbeat"
     if has("ts") and any(has(k) for k in ZEEK_HINTS):
         return "zeek"
     if any(has(k) for k in flat if k in ECS_HINTS or k.startswith(("event.", "ecs."))):

@@ -6,6 +6,7 @@ RFC 3164 carries neither year nor zone: the year comes from `year`, else from th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -47,17 +48,22 @@ def _parse_all(text: pa.Array, *, year: int | None, tz: str, now: datetime) -> p
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     iso = _mask(clean, _ISO)
     with_zone = iso & _mask(clean, _ISO_OFFSET)
-    out[with_zone] = _to_utc(s[with_zone], "ISO8601")
+    _put(out, with_zone, lambda: _to_utc(s[with_zone], "ISO8601"))
     naive = iso & ~with_zone & _mask(clean, _ISO_NAIVE)
-    out[naive] = _localize(_to_naive(s[naive], "ISO8601"), tz)
+    _put(out, naive, lambda: _localize(_to_naive(s[naive], "ISO8601"), tz))
     bsd_year = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD_YEAR)
-    out[bsd_year] = _localize(
-        _to_naive(s[bsd_year].str.replace(r"\.\d+$", "", regex=True), "%b %d %Y %H:%M:%S"), tz
+    _put(
+        out,
+        bsd_year,
+        lambda: _localize(
+            _to_naive(s[bsd_year].str.replace(r"\.\d+$", "", regex=True), "%b %d %Y %H:%M:%S"),
+            tz,
+        ),
     )
     bsd = _mask(pc.replace_substring_regex(clean, r"\.\d+$", ""), _BSD)
-    out[bsd] = _bsd(s[bsd].str.replace(r"\.\d+$", "", regex=True), year, tz, now)
+    _put(out, bsd, lambda: _bsd(s[bsd].str.replace(r"\.\d+$", "", regex=True), year, tz, now))
     apache = _mask(clean, _APACHE)
-    out[apache] = _to_utc(s[apache], "%d/%b/%Y:%H:%M:%S %z")
+    _put(out, apache, lambda: _to_utc(s[apache], "%d/%b/%Y:%H:%M:%S %z"))
     for unit, regex in _EPOCH.items():
         epoch = _mask(clean, regex)
         if epoch.any():
@@ -72,6 +78,14 @@ def _epoch(s: pd.Series, unit: str) -> pd.Series:
     digits = pd.Series(fraction, index=s.index).str.slice(0, 9).str.ljust(9, "0")
     ns = ns + digits.astype("int64")
     return in_ns_range(pd.to_datetime(ns, unit="ns", utc=True))
+
+
+def _put(out: pd.Series, mask: pd.Series, parse: Callable[[], pd.Series]) -> None:
+    """out[mask] = parse(), only when some row is in the mask (each pandas step costs
+    milliseconds even when empty: a batch of a few events, as an .evtx file gives, paid them
+    for every format)."""
+    if mask.any():
+        out[mask] = parse()
 
 
 def to_arrow(ts: pd.Series) -> pa.Array:

@@ -73,8 +73,9 @@ class Unsupported(Exception):
 class Compiler:
     """Compiles condition trees; collects the fields used (after mapping)."""
 
-    def __init__(self, allow: Allow) -> None:
+    def __init__(self, allow: Allow, resolve: Callable[[str], str] = lambda name: name) -> None:
         self.allow = allow
+        self.resolve = resolve  # a Sigma name in a |fieldref value -> our column
         self.fields: set[str] = set()
         self._scopes: list[set[str]] = []
 
@@ -151,6 +152,7 @@ class Compiler:
     def _leaf(self, name: str, value: object) -> Mask:
         if isinstance(value, SigmaExpansion):
             return _any([self._leaf(name, v) for v in value.values])
+        name = self.resolve(name)  # pySigma leaves the field of a |fieldref item unrenamed
         self._field(name)
         if isinstance(value, SigmaString):
             flags = "(?s)" if isinstance(value, SigmaCasedString) else "(?is)"
@@ -173,8 +175,9 @@ class Compiler:
         if isinstance(value, SigmaCompareExpression):
             return _compare(name, value.op, value.number.number)
         if isinstance(value, SigmaFieldReference):
-            self._field(value.field)
-            return _fieldref(name, value)
+            other = self.resolve(value.field)  # the pipeline renames fields, not references
+            self._field(other)
+            return _fieldref(name, other, value)
         raise Unsupported(f"value type {type(value).__name__} on field '{name}'")
 
 
@@ -281,11 +284,11 @@ def _cidr(name: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> 
     return run
 
 
-def _fieldref(name: str, ref: SigmaFieldReference) -> Mask:
+def _fieldref(name: str, other: str, ref: SigmaFieldReference) -> Mask:
     """Compare two columns; prefix/suffix tests run once per distinct (a, b) pair."""
 
     def run(fr: pd.DataFrame) -> np.ndarray:
-        a, b = _as_str(column(fr, name)), _as_str(column(fr, ref.field))
+        a, b = _as_str(column(fr, name)), _as_str(column(fr, other))
         if not (ref.starts_with or ref.ends_with):
             return _to_mask(pc.equal(a, b))
         pairs = pd.DataFrame({"a": a.to_pandas(), "b": b.to_pandas()})

@@ -136,6 +136,9 @@ def _translate(collection: SigmaCollection, m: Mapping, overlay: Overlay, out: S
                 continue
             build = lambda r=r: correlation_rule(r, compiled)  # noqa: E731
             _emit(r, "correlation", build, overlay, out, quiet=id(r) in quiet)
+        elif id(r) in failed and overlay.disables(rule_id(r)):  # switched off: no error
+            reason = f"switched off in the overlay (unsupported: {failed[id(r)]})"
+            out.verdicts.append(_verdict(r, "detection", "disabled", reason))
         elif id(r) in failed:
             _unsupported(r, "detection", failed[id(r)], out)
         elif id(r) in quiet:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sigma.pipelines.common import windows_logsource_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaLogSource
 
@@ -37,6 +38,17 @@ class LogsourceEntry:
     def matches(self, ls: SigmaLogSource) -> bool:
         return all((getattr(ls, k) or "").lower() == str(v).lower() for k, v in self.match.items())
 
+    def column(self, name: str) -> str:
+        """A Sigma field name of this logsource -> our column (as the pipeline renames it); a
+        name the pipeline renamed already stays as it is."""
+        if name in KNOWN_FIELDS or name in self.fields.values():
+            return name
+        if name in self.fields:
+            return self.fields[name]
+        if self.prefix and not name.startswith(self.prefix):
+            return self.prefix + name
+        return name
+
     def allows(self, name: str) -> bool:
         """May a mapped field name appear in a rule of this logsource?"""
         if name in KNOWN_FIELDS or name in self.fields.values():
@@ -57,8 +69,15 @@ class Mapping:
 
     def entry_for(self, ls: SigmaLogSource) -> LogsourceEntry | None:
         """The most specific entry matching the logsource, or None."""
+        hits = self.entries_for(ls)
+        return hits[0] if hits else None
+
+    def entries_for(self, ls: SigmaLogSource) -> list[LogsourceEntry]:
+        """Every entry of the most specific match, in file order: a logsource several event
+        sources produce (process_creation: Sysmon 1 and Security 4688) has one per source."""
         hits = [e for e in self.entries if e.matches(ls)]
-        return max(hits, key=lambda e: len(e.match)) if hits else None
+        most = max((len(e.match) for e in hits), default=0)
+        return [e for e in hits if len(e.match) == most]
 
     def with_vars(self, extra: MappingT[str, Any]) -> Mapping:
         return Mapping(self.entries, {**self.vars, **extra})
@@ -126,4 +145,26 @@ def _load(path: str) -> Mapping:
         )
         for e in doc.get("logsources") or []
     )
-    return Mapping(entries, dict(doc.get("vars") or {}))
+    return Mapping(entries + _windows_services(entries), dict(doc.get("vars") or {}))
+
+
+def _windows_services(listed: tuple[LogsourceEntry, ...]) -> tuple[LogsourceEntry, ...]:
+    """`product: windows, service: X` for every service pySigma maps to its event log channel
+    (not listed in the file): the channel is the filter, event data names carry the
+    winlog.event_data. prefix, the System fields are those of every Windows entry."""
+    base = next((e for e in listed if e.id == "windows-process-creation"), None)
+    fields = dict(base.fields) if base else {}
+    taken = {
+        e.match.get("service", "").lower() for e in listed if e.match.get("product") == "windows"
+    }
+    return tuple(
+        LogsourceEntry(
+            id=f"windows-{service}",
+            match={"product": "windows", "service": service},
+            filter={"winlog.channel": channel if isinstance(channel, list) else [channel]},
+            fields=fields,
+            prefix="winlog.event_data.",
+        )
+        for service, channel in windows_logsource_mapping.items()
+        if service not in taken
+    )

@@ -62,6 +62,10 @@ class Overlay:
             self.files + other.files,
         )
 
+    def disables(self, rule_id: str) -> bool:
+        """Does an entry naming this rule id switch it off? (an unsupported rule, too)"""
+        return any(e.id == rule_id and not e.enabled for e in self.entries)
+
     def apply(self, rule: Rule, level: str | None = None) -> Rule | None:
         """The rule with every matching entry applied; None when an entry disables it."""
         if level is not None and level in self.levels:

@@ -49,3 +49,21 @@ def summary(verdicts: list[Verdict], top: int = 10) -> dict[str, Any]:
         "filters": sum(1 for v in verdicts if v.kind == "filter"),
         "top_reasons": [{"reason": r, "rules": n} for r, n in reasons.most_common(top)],
     }
+
+
+def switch_off_overlay(verdicts: list[Verdict]) -> str:
+    """A Sigma overlay (YAML text) that switches off every unsupported rule, each with its file
+    and reason as a comment: with it beside the rules, a run takes the rest (the unsupported
+    ones are then reported as disabled, never silently dropped)."""
+    lines = [
+        "# written by 'secops rules import-sigma --switch-off': the unsupported rules, off",
+        "overlay: sigma",
+        "rules:",
+    ]
+    for v in sorted(verdicts, key=lambda v: (v.file or "", v.id)):
+        if v.status == "unsupported" and v.kind == "detection":
+            lines.append(f"  # {v.file}: {v.reason}".replace("\n", " "))
+            lines.append(f"  - {{id: '{v.id}', enabled: false}}")
+    if lines[-1] == "rules:":
+        lines[-1] = "rules: []"
+    return "\n".join(lines) + "\n"

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sigma.correlations import (
     CorrelationConditionAND,
     CorrelationConditionNOT,
@@ -33,7 +35,7 @@ from sigma.rule import SigmaRule
 
 from secops.correlate.conditions import Condition, Mask, _all, _any
 from secops.correlate.rule import Rule, Step, Threat
-from secops.sigma.compile import Compiler, Unsupported, _regex_mask, narrowing_all
+from secops.sigma.compile import Compiler, Unsupported, _regex_mask
 from secops.sigma.mapping import ECS_ENTRY, LogsourceEntry, Mapping
 from secops.sigma.temporal import Presence, TemporalRule
 
@@ -75,12 +77,7 @@ class Compiled:
 
     def field(self, name: str) -> str:
         """A Sigma field name of this rule's logsource (e.g. a group-by) -> our column."""
-        if name in self.entry.fields:
-            mapped = self.entry.fields[name]
-        elif self.entry.prefix and not name.startswith(self.entry.prefix):
-            mapped = self.entry.prefix + name
-        else:
-            mapped = name
+        mapped = self.entry.column(name)
         if not self.entry.allows(mapped):
             raise Unsupported(
                 f"field '{name}' has no mapping to our events (see secops/sigma/mapping.yaml)"
@@ -100,18 +97,38 @@ def rule_id(rule: SigmaRule | SigmaCorrelationRule) -> str:
 def compile_rule(rule: SigmaRule, mapping: Mapping) -> Compiled:
     """Map the rule's logsource and fields and compile its condition (raises Unsupported)."""
     ls = rule.logsource
-    entry = mapping.entry_for(ls)
-    if entry is None:
+    entries = mapping.entries_for(ls)
+    if entries:
+        return _any_source(rule, entries, mapping)
+    if ls.product or ls.service or ls.category:  # never run against other sources' events
+        raise Unsupported(
+            f"logsource {_describe(ls)} is not produced by our collectors "
+            "(see secops/sigma/mapping.yaml)"
+        )
+    return _compile(rule, ECS_ENTRY, mapping)
+
+
+def _any_source(rule: SigmaRule, entries: list[LogsourceEntry], mapping: Mapping) -> Compiled:
+    """The rule over every event source of its logsource that can hold its fields (OR-ed);
+    Unsupported (the first source's reason) when none can."""
+    compiled: list[Compiled] = []
+    first: Unsupported | None = None
+    for entry in entries:
         try:
-            return _compile(rule, ECS_ENTRY, mapping)
+            compiled.append(_compile(rule, entry, mapping))
         except Unsupported as exc:
-            if not (ls.product or ls.service or ls.category):
-                raise
-            raise Unsupported(
-                f"logsource {_describe(ls)} is not produced by our collectors "
-                f"(see secops/sigma/mapping.yaml) and {exc}"
-            ) from None
-    return _compile(rule, entry, mapping)
+            first = first or exc
+    if not compiled:
+        assert first is not None
+        raise first
+    if len(compiled) == 1:
+        return compiled[0]
+    conds = [c.filter for c in compiled]
+    spec = {**conds[0].spec, "sources": [c.entry.id for c in compiled]}
+    either = Condition(
+        spec, _any([c.evaluate for c in conds]), frozenset().union(*[c.fields for c in conds])
+    )
+    return Compiled(compiled[0].sigma, compiled[0].entry, either)
 
 
 def _describe(ls: Any) -> str:
@@ -133,7 +150,7 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
         raise Unsupported(f"condition: {exc}") from None
     except SigmaError as exc:
         raise Unsupported(f"field mapping failed: {exc}") from None
-    compiler = Compiler(entry.allows)
+    compiler = Compiler(entry.allows, entry.column)
     masks = [compiler.compile(t) for t in trees if t is not None]
     if not masks:
         raise Unsupported("the condition is empty after field mapping")
@@ -145,14 +162,51 @@ def _compile(rule: SigmaRule, entry: LogsourceEntry, mapping: Mapping) -> Compil
         }
     }
     condition = _any(masks) if len(masks) > 1 else masks[0]
-    evaluate = narrowing_all(
-        [
-            (_logsource_mask(entry), frozenset(entry.filter)),  # first: it narrows the most
-            (condition, frozenset(compiler.fields)),
-        ]
-    )
+    evaluate = source_rows(entry).within(condition) if entry.filter else condition
     fields = frozenset(compiler.fields | set(entry.filter))
     return Compiled(rule, entry, Condition(spec, evaluate, fields))
+
+
+class SourceRows:
+    """The rows of one logsource in a frame, worked out once per frame for all its rules: with
+    thousands of rules, each one's condition then runs only on its logsource's rows (a Sysmon
+    registry rule never meets a Security event), and the logsource filter once per frame."""
+
+    def __init__(self, mask: Any) -> None:
+        self._mask = mask
+        self._frame: weakref.ref[pd.DataFrame] | None = None
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._sub: pd.DataFrame | None = None
+
+    def rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        if self._frame is None or self._frame() is not frame or self._sub is None:
+            self._rows = np.flatnonzero(self._mask(frame))
+            self._sub = frame.take(self._rows).reset_index(drop=True)
+            self._frame = weakref.ref(frame)
+        return self._rows, self._sub
+
+    def within(self, condition: Any) -> Any:
+        """`condition` AND this logsource, evaluated on the logsource's rows only."""
+
+        def run(frame: pd.DataFrame) -> np.ndarray:
+            rows, sub = self.rows(frame)
+            out = np.zeros(len(frame), dtype=bool)
+            if len(rows):
+                out[rows] = condition(sub)
+            return out
+
+        return run
+
+
+#: one SourceRows per logsource entry (by id and filter), shared by the rules of that entry
+_SOURCES: dict[tuple[str, str], SourceRows] = {}
+
+
+def source_rows(entry: LogsourceEntry) -> SourceRows:
+    key = (entry.id, repr(sorted((k, str(v)) for k, v in entry.filter.items())))
+    if key not in _SOURCES:
+        _SOURCES[key] = SourceRows(_logsource_mask(entry))
+    return _SOURCES[key]
 
 
 def _logsource_mask(entry: LogsourceEntry) -> Mask:

@@ -59,7 +59,7 @@ def test_import_sigma_table_and_overlay(tmp_path: Path):
             status[cells[2]] = cells[1]
     assert status["d7fb8f0e-bd5f-45c2-b467-19571c490d7e"] == "disabled"  # Cleartext Protocol Usage
     assert status["b210394c-ba12-4f89-9117-44a2464b9511"] == "supported"  # SMB admin share
-    assert status["f1b3a22a-45e6-4004-afb5-4291f9c21166"] == "unsupported"  # Zeek
+    assert status["f1b3a22a-45e6-4004-afb5-4291f9c21166"] == "supported"  # Zeek smb_files
 
 
 def test_validate_fails_on_an_unsupported_rule(tmp_path):
@@ -71,6 +71,35 @@ def test_validate_fails_on_an_unsupported_rule(tmp_path):
     assert res.exit_code == 78
     assert "zeek.yml" in res.stderr and "unsupported Sigma rule" in res.stderr
     assert "logsource product=zeek service=modbus" in res.stderr
+
+
+def test_switch_off_overlay_lets_a_run_take_the_supported_rules(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "zeek.yml").write_text(
+        "title: Z\nid: 4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41\nlogsource: {product: zeek, service: modbus}\n"
+        "detection: {sel: {func: x}, condition: sel}\n"
+    )
+    (rules / "ssh.yml").write_text(
+        "title: S\nid: 5c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e42\nlogsource: {product: linux, service: sshd}\n"
+        "detection: {sel: [Invalid user], condition: sel}\n"
+    )
+    off = tmp_path / "off.yaml"
+    res = invoke("rules", "import-sigma", str(rules), "--switch-off", str(off))
+    assert res.exit_code == 0
+    text = off.read_text()
+    assert "4c8d2e1f-3a5b-4c6d-8e7f-9a0b1c2d3e41" in text and "5c8d2e1f" not in text
+    assert "logsource product=zeek service=modbus is not produced" in text  # the reason, kept
+    assert CliRunner().invoke(cli, ["rules", "validate", str(rules)]).exit_code == 78
+    res = CliRunner().invoke(cli, ["rules", "validate", str(rules), "-r", str(off)])
+    assert res.exit_code == 0, res.stderr
+    report = json.loads(
+        invoke("rules", "import-sigma", str(rules), "--overlay", str(off), "--json").stdout
+    )
+    assert {r["id"][:8]: r["status"] for r in report["rules"]} == {
+        "4c8d2e1f": "disabled",
+        "5c8d2e1f": "supported",
+    }
 
 
 def test_list_and_test_work_for_the_shipped_sigma_rules():

@@ -13,7 +13,7 @@ from tests.sigma.conftest import frame, load_text
 RULE = """\
 title: t
 id: 5d1f5ff2-9a5f-4f44-b8a4-0d7b7b0e0a01
-logsource: {{category: test}}
+logsource: {{product: ecs}}
 detection:
 {detection}
 level: medium

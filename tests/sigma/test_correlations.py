@@ -160,11 +160,11 @@ def test_temporal_with_field_aliases_spec_example(tmp_path):
     )
     text = text.replace(
         "name: internal_error\n",
-        "name: internal_error\ntitle: e\nlogsource: {category: webserver}\n",
+        "name: internal_error\ntitle: e\nlogsource: {product: ecs, category: webserver}\n",
     )
     text = text.replace(
         "name: new_network_connection\n",
-        "name: new_network_connection\ntitle: c\nlogsource: {category: network_connection}\n",
+        "name: new_network_connection\ntitle: c\nlogsource: {product: ecs, category: network_connection}\n",
     )
     load = load_text(tmp_path, text, "aliases.yml")
     [rule] = load.rules
