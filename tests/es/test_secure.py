@@ -96,7 +96,41 @@ def test_setup_status_and_findings_over_https_with_the_api_key(es_secure, admin,
     assert f"findings: {len(stored)}" in status.stdout and es_secure.url in status.stdout
     as_json = invoke(["es", "status", "--json"], env)
     assert json.loads(as_json.stdout)["template_current"] is True
-    assert_no_secret(es_secure, setup.output, res.output, status.output, as_json.output)
+    # a triage action updates the stored document in place, with the same key
+    fid = stored[0]["id"]
+    ack = invoke(["findings", "ack", fid, "--note", "on it", "--analyst", "carol"], env)
+    assert ack.exit_code == 0 and "updated in Elasticsearch too" in ack.stderr, ack.output
+    admin.indices.refresh(index=alias)
+    hits = admin.search(index=alias, query={"ids": {"values": [fid]}})["hits"]["hits"]
+    assert [h["_source"]["finding"]["status"] for h in hits] == ["acknowledged"]
+    texts = (setup.output, res.output, status.output, as_json.output, ack.output)
+    assert_no_secret(es_secure, *texts)
+
+
+def test_scheduled_runs_read_events_with_the_key(es_secure, admin, alias, tmp_path):
+    """--es-source over HTTPS: the key reads `secops-*` (events kept there, or the role extended
+    to the events' pattern), and the findings go through the same key."""
+    events = tmp_path / "events.jsonl"
+    parsed = invoke(
+        ["parse", "-i", str(write_log(tmp_path)), "--year", "2026", "-o", str(events)], {}
+    )
+    assert parsed.exit_code == 0, parsed.stderr
+    source = f"{alias}-events"
+    docs = [json.loads(line) for line in events.read_text().splitlines()]
+    admin.indices.create(index=source, mappings={"properties": {"@timestamp": {"type": "date"}}})
+    admin.bulk(
+        operations=[x for d in docs for x in ({"index": {"_index": source}}, d)], refresh=True
+    )
+    try:
+        env = es_secure.env(SECOPS_ES_INDEX=alias, SECOPS_DATA_DIR=str(tmp_path / "data"))
+        args = ["run", "--es-source", source, "-t", str(EXAMPLE_TOPOLOGY), "--now", NOW]
+        res = invoke(args, env)
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stderr)["events_in_window"] == 14
+        hits = admin.search(index=alias, query={"match_all": {}})["hits"]["hits"]
+        assert [h["_source"]["finding"]["evidence"]["count"] for h in hits] == [14]
+    finally:
+        admin.options(ignore_status=404).indices.delete(index=source)
 
 
 def test_basic_auth_as_the_secops_user(es_secure, admin, alias, tmp_path):
@@ -149,11 +183,17 @@ def checkpoint(data: Path) -> Any:
     return [json.loads(f.read_text()).get("checkpoint_ms") for f in files]
 
 
-def scheduled_run(node: SecureNode, tmp_path: Path, alias: str, env: dict[str, str]) -> Result:
+def write_log(tmp_path: Path) -> Path:
+    """14 failed SSH logins from one address: one brute-force finding."""
     log = tmp_path / "auth.log"
     log.write_text(
         "".join(FAIL.format(m=i // 6, s=i % 6 * 10, pid=i, port=40000 + i) for i in range(14))
     )
+    return log
+
+
+def scheduled_run(node: SecureNode, tmp_path: Path, alias: str, env: dict[str, str]) -> Result:
+    log = write_log(tmp_path)
     args = ["--debug", "run", "-i", str(log), "-t", str(EXAMPLE_TOPOLOGY), "--year", "2026"]
     args += ["--now", NOW]
     return invoke(args, {"SECOPS_ES_INDEX": alias, **env})
