@@ -43,6 +43,8 @@ class EsSettings:
     retry_backoff: float = 0.5
     index: str = "secops-findings"
     dead_letter: str | None = None
+    rollover_max_docs: int | None = None  # the sink rolls the alias over past these
+    rollover_max_size: str | None = None  # e.g. "50gb" (largest primary shard)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], file: str | None = None) -> EsSettings:
