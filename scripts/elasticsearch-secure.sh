@@ -31,7 +31,8 @@ new_secret() { # 32 random letters and digits
 	printf '%s' "${s:0:32}"
 }
 
-write_secret() { # $1 = file; the secret on stdin; mode 600
+write_secret() { # $1 = file; the secret on stdin; mode 600 (a new file, whatever was there)
+	rm -f "$1"
 	(umask 077 && cat >"$1")
 }
 

@@ -306,7 +306,7 @@ cmd_start() {
 	if [[ "$SECURE" -eq 1 ]]; then
 		secure_provision "$url" || start_failed "could not create the secops role, user and API key"
 		printf 'export SECOPS_ES_URL=%q SECOPS_ES_CA_CERTS=%q SECOPS_ES_API_KEY=%q\n' \
-			"$url" "$CLIENT/ca.crt" "$(cat "$CLIENT/secops.api_key")" >"$CLIENT/env"
+			"$url" "$CLIENT/ca.crt" "$(cat "$CLIENT/secops.api_key")" | write_secret "$CLIENT/env"
 	fi
 	printf '%s\n' "$url" >"$URL_FILE.tmp"
 	mv "$URL_FILE.tmp" "$URL_FILE"

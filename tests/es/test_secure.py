@@ -137,6 +137,14 @@ def test_scheduled_runs_read_events_with_the_key(es_secure, admin, alias, tmp_pa
         admin.options(ignore_status=404).indices.delete(index=source)
 
 
+def test_the_client_secrets_are_readable_by_their_owner_only(es_secure):
+    folder = Path(es_secure.ca_certs).parent
+    for name in ("env", "secops.api_key", "elastic.password", "secops.password", "curl.cfg"):
+        assert (folder / name).stat().st_mode & 0o077 == 0, name
+    assert folder.stat().st_mode & 0o077 == 0
+    assert f"SECOPS_ES_API_KEY={es_secure.api_key}" in (folder / "env").read_text()
+
+
 def test_basic_auth_as_the_secops_user(es_secure, admin, alias, tmp_path):
     env = {
         "SECOPS_ES_URL": es_secure.url,
