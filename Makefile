@@ -1,7 +1,7 @@
 PY ?= .venv/bin/python
 VENV ?= .venv
 
-.PHONY: install demo test lint check bench bench-sigma clean
+.PHONY: install demo test lint check bench bench-sigma bench-es clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -32,12 +32,16 @@ check: lint test
 
 # Not part of test/check/CI: generates 1M- and 10M-line corpora under bench/data/ (~1.6 GB),
 # installs SEC and liblognorm when missing, runs them beside secops; writes bench/RESULTS.md.
-bench: install
+bench: install bench-es
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Events/s of the whole SigmaHQ Windows rule set (needs ../shared/data; not part of CI).
 bench-sigma: install
 	$(PY) -m bench.sigma_windows $(BENCH_ARGS)
+
+# The Elasticsearch sink (100,000 and 1,000,000 findings: findings/s, bytes/finding) and source.
+bench-es: install
+	bash scripts/with-elasticsearch.sh $(PY) scripts/bench_es.py $(BENCH_ES_ARGS)
 
 clean:
 	rm -rf build .secops .pytest_cache

@@ -1,9 +1,12 @@
 """Measure the Elasticsearch paths against a running cluster:
 
-    .venv/bin/python scripts/bench_es.py URL [--findings 20000] [--events 200000]
+    .venv/bin/python scripts/bench_es.py [URL] [--findings 100000,1000000] [--events 200000]
 
-1. the findings sink: N findings (the bundled sample's, copied under new ids) written
-   through ElasticsearchSink (streaming_bulk, refresh=wait_for) -> findings/s;
+URL defaults to SECOPS_TEST_ES_URL (`make bench-es` runs it under scripts/with-elasticsearch.sh).
+
+1. the findings sink: for each N, N findings (the bundled sample's, copied under new ids)
+   written through ElasticsearchSink (id lookup, streaming_bulk, refresh) -> findings/s, and
+   the primary store size per finding after a flush -> bytes/finding;
 2. the event source: the sample parsed once, copied to M events, bulk-loaded into an index,
    then read back with PIT + search_after into conformed frames -> events/s.
 Indices are deleted afterwards.
@@ -12,8 +15,8 @@ Indices are deleted afterwards.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
+import os
 import subprocess
 import sys
 import time
@@ -31,22 +34,26 @@ from secops.sink.elasticsearch import ElasticsearchSink
 REPO = Path(__file__).resolve().parents[1]
 
 
-def bench_sink(client: Elasticsearch, url: str, n: int) -> float:
+def bench_sink(client: Elasticsearch, url: str, n: int) -> tuple[float, float]:
+    """(findings/s, primary store bytes per finding) for n findings."""
     base = run(
         [str(REPO / "samples/logs")], topology_path=str(REPO / "topology/example"), year=2026
-    )
-    docs = []
-    for i in range(n):
-        d = copy.deepcopy(base.findings[i % len(base.findings)])
-        d["finding"]["id"] = f"{d['finding']['id'][:24]}{i:08d}"
-        docs.append(d)
+    ).findings
+    docs = [  # shallow copies: 1,000,000 deep copies would not fit in memory
+        {**d, "finding": {**d["finding"], "id": f"{d['finding']['id'][:24]}{i:08d}"}}
+        for i, d in ((i, base[i % len(base)]) for i in range(n))
+    ]
     alias = f"secops-bench-{uuid.uuid4().hex[:8]}"
     sink = ElasticsearchSink(EsSettings(urls=(url,), index=alias), client=client)
     try:
         sink.write(docs[:10])  # template, index, alias
         t = time.perf_counter()
         sink.write(docs)
-        return n / (time.perf_counter() - t)
+        rate = n / (time.perf_counter() - t)
+        client.indices.flush(index=f"{alias}-*")
+        stats = client.indices.stats(index=f"{alias}-*", metric="store,docs")["_all"]["primaries"]
+        assert stats["docs"]["count"] == n, (stats["docs"]["count"], n)
+        return rate, stats["store"]["size_in_bytes"] / n
     finally:
         for name in client.indices.get(index=f"{alias}-*"):
             client.indices.delete(index=name)
@@ -70,7 +77,7 @@ def bench_source(client: Elasticsearch, m: int) -> float:
             yield {"_index": index, "_source": doc}
 
     try:
-        helpers.bulk(client, actions(), chunk_size=5000, request_timeout=120)
+        helpers.bulk(client.options(request_timeout=120), actions(), chunk_size=5000)
         client.indices.refresh(index=index)
         report = ParseReport()
         t = time.perf_counter()
@@ -84,14 +91,16 @@ def bench_source(client: Elasticsearch, m: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("url")
-    ap.add_argument("--findings", type=int, default=20_000)
+    ap.add_argument("url", nargs="?", default=os.environ.get("SECOPS_TEST_ES_URL"))
+    ap.add_argument("--findings", default="100000,1000000", help="comma-separated sizes")
     ap.add_argument("--events", type=int, default=200_000)
     args = ap.parse_args()
-    client = Elasticsearch(args.url, request_timeout=120)
-    print(
-        f"sink: {bench_sink(client, args.url, args.findings):,.0f} findings/s ({args.findings:,})"
-    )
+    if not args.url:
+        ap.error("give the cluster URL (or run under scripts/with-elasticsearch.sh)")
+    client = Elasticsearch(args.url, request_timeout=300)
+    for n in (int(x) for x in args.findings.split(",") if x.strip()):
+        rate, size = bench_sink(client, args.url, n)
+        print(f"sink: {rate:,.0f} findings/s, {size:,.0f} bytes/finding on disk ({n:,})")
     print(f"source: {bench_source(client, args.events):,.0f} events/s ({args.events:,})")
 
 

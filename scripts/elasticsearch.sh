@@ -7,6 +7,16 @@
 #   scripts/elasticsearch.sh release PID            drop PID's lease; stop the node if it was started
 #                                                   under leases and no live lease is left
 #
+# With --secure (any position), every command acts on a second, separate node (state under
+# build/elasticsearch-secure/) started as a SOC runs it: HTTPS with a CA and a node certificate
+# made by the distribution's own elasticsearch-certutil, the `elastic` user's password set with
+# elasticsearch-keystore (bootstrap.password), and, through the security API, a role
+# `secops_writer` limited to `secops-*`, a native user `secops` with that role and an API key
+# for secops with the same privileges. The client side lands in build/elasticsearch-secure/client/
+# (mode 700): ca.crt, elastic.password, secops.password, secops.api_key (the encoded key) and
+# env (SECOPS_ES_URL, SECOPS_ES_CA_CERTS, SECOPS_ES_API_KEY to `source`). Secrets are written
+# to files, never printed or passed on a command line.
+#
 # The server is Elastic's "integ-test-zip" distribution from Maven Central (server + HTTP
 # transport + x-pack core/security only), fetched once with Maven (cached in ~/.m2) and
 # unpacked under build/elasticsearch/. It binds 127.0.0.1 on a free port, security off.
@@ -27,6 +37,7 @@ ES_HEAP="${SECOPS_ES_HEAP:-512m}"
 START_TIMEOUT="${SECOPS_ES_START_TIMEOUT:-120}"
 JAVA_HOME_FOR_ES="${ES_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 CLUSTER_NAME="secops-test"
+SECURE=0
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 STATE="$REPO/build/elasticsearch" # url, lock, leases; also the ES base when traversable
@@ -96,8 +107,16 @@ server_pid() {
 	printf '%s\n' "$pid"
 }
 
+es_curl() { # curl with the CA and the elastic user's credentials (from a file) when secure
+	if [[ "$SECURE" -eq 1 ]]; then
+		curl -K "$CLIENT/curl.cfg" "$@"
+	else
+		curl "$@"
+	fi
+}
+
 health() { # $1 = url; prints health JSON when the cluster is at least yellow
-	curl -fsS --max-time 15 "$1/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null
+	es_curl -fsS --max-time 15 "$1/_cluster/health?wait_for_status=yellow&timeout=5s" 2>/dev/null
 }
 
 install_es() {
@@ -239,9 +258,10 @@ cmd_start() {
 	fi
 	rm -f "$PID_FILE" "$LOG_DIR/launcher.out"
 
-	local port url t0 rc
+	local port url t0 rc scheme=http
 	port="$(free_port)"
-	url="http://127.0.0.1:$port"
+	[[ "$SECURE" -eq 0 ]] || scheme=https
+	url="$scheme://127.0.0.1:$port"
 	local -a settings=(
 		"-Ecluster.name=$CLUSTER_NAME"
 		"-Enode.name=secops-node"
@@ -250,7 +270,6 @@ cmd_start() {
 		"-Ehttp.port=$port"
 		"-Epath.data=$data"
 		"-Epath.logs=$LOG_DIR"
-		"-Expack.security.enabled=false"
 		"-Ecluster.routing.allocation.disk.threshold_enabled=false"
 		# Registered by x-pack-core even though this zip has no ML module (checked on 9.2.0).
 		"-Expack.ml.enabled=false"
@@ -258,6 +277,12 @@ cmd_start() {
 	# Extra whitespace-separated settings, e.g. SECOPS_ES_EXTRA_SETTINGS="-Eindices.query.bool.max_clause_count=8192"
 	local -a extra=()
 	read -r -a extra <<<"${SECOPS_ES_EXTRA_SETTINGS:-}"
+	if [[ "$SECURE" -eq 1 ]]; then
+		secure_prepare "$data"
+		settings+=("${SECURE_SETTINGS[@]}")
+	else
+		settings+=("-Expack.security.enabled=false")
+	fi
 	settings+=("${extra[@]}")
 
 	# -XX:-AlwaysPreTouch: ES pre-touches the whole heap by default (~750 MB RSS vs ~575 MB).
@@ -278,6 +303,11 @@ cmd_start() {
 		sleep 0.5
 	done
 	log "healthy after $((SECONDS - t0)) s (pid $(server_pid))"
+	if [[ "$SECURE" -eq 1 ]]; then
+		secure_provision "$url" || start_failed "could not create the secops role, user and API key"
+		printf 'export SECOPS_ES_URL=%q SECOPS_ES_CA_CERTS=%q SECOPS_ES_API_KEY=%q\n' \
+			"$url" "$CLIENT/ca.crt" "$(cat "$CLIENT/secops.api_key")" | write_secret "$CLIENT/env"
+	fi
 	printf '%s\n' "$url" >"$URL_FILE.tmp"
 	mv "$URL_FILE.tmp" "$URL_FILE"
 	if [[ -n "$lease" ]]; then
@@ -296,7 +326,7 @@ cmd_status() {
 	fi
 	url="$(cat "$URL_FILE")"
 	log "pid $pid, $url"
-	curl -fsS --max-time 15 "$url/_cluster/health?pretty" || die "server pid $pid does not answer at $url"
+	es_curl -fsS --max-time 15 "$url/_cluster/health?pretty" || die "server pid $pid does not answer at $url"
 }
 
 cmd_release() {
@@ -314,6 +344,25 @@ cmd_release() {
 }
 
 main() {
+	local -a args=()
+	local a
+	for a in "$@"; do
+		if [[ "$a" == "--secure" ]]; then
+			SECURE=1
+		else
+			args+=("$a")
+		fi
+	done
+	set -- "${args[@]}"
+	if [[ "$SECURE" -eq 1 ]]; then
+		STATE="$REPO/build/elasticsearch-secure"
+		URL_FILE="$STATE/url"
+		BASE_FILE="$STATE/base"
+		LEASES="$STATE/leases"
+		LEASED_MARK="$STATE/started-under-lease"
+		CLIENT="$STATE/client"
+		CLUSTER_NAME="secops-secure"
+	fi
 	local cmd="${1:-}"
 	[[ $# -gt 0 ]] && shift
 	mkdir -p "$STATE"
@@ -327,10 +376,13 @@ main() {
 	status) cmd_status ;;
 	release) cmd_release "$@" ;;
 	*)
-		echo "usage: $0 start [--lease PID] | status | stop | release PID" >&2
+		echo "usage: $0 [--secure] start [--lease PID] | status | stop | release PID" >&2
 		exit 2
 		;;
 	esac
 }
+
+# shellcheck source=scripts/elasticsearch-secure.sh
+source "$(dirname "${BASH_SOURCE[0]}")/elasticsearch-secure.sh"
 
 main "$@"

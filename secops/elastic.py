@@ -43,6 +43,8 @@ class EsSettings:
     retry_backoff: float = 0.5
     index: str = "secops-findings"
     dead_letter: str | None = None
+    rollover_max_docs: int | None = None  # the sink rolls the alias over past these
+    rollover_max_size: str | None = None  # e.g. "50gb" (largest primary shard)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], file: str | None = None) -> EsSettings:
@@ -154,4 +156,23 @@ def describe(exc: BaseException) -> str:
         reason = err.get("reason") if isinstance(err, Mapping) else err
     text = reason or getattr(exc, "message", None) or str(exc) or type(exc).__name__
     text = redact(str(text)).splitlines()[0][:300]
-    return f"HTTP {status}: {text}" if isinstance(status, int) and status > 0 else text
+    if isinstance(status, int) and status > 0:
+        hint = _HINTS.get(status)
+        if hint and not reason:  # a HEAD request's refusal has no body
+            return f"HTTP {status}: {hint}"
+        return f"HTTP {status}: {text}" + (f" ({hint})" if hint else "")
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return f"{text} ({_TLS_HINT})"
+    return text
+
+
+_HINTS = {
+    401: "authentication refused: the API key or user/password is wrong, expired or revoked; "
+    "check SECOPS_ES_API_KEY, SECOPS_ES_USERNAME/SECOPS_ES_PASSWORD or es: in secops.yaml",
+    403: "the credentials lack a privilege on this cluster or index; "
+    "see the secops_writer role in the README",
+}
+_TLS_HINT = (
+    "the server's certificate is not signed by the CA in SECOPS_ES_CA_CERTS / es.ca_certs, "
+    "or does not name this host"
+)

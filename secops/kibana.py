@@ -64,6 +64,7 @@ class KibanaTarget:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     verify_certs: bool = True
+    ca_certs: str | None = None
     timeout: float = 30.0
 
     def endpoint(self) -> str:
@@ -100,6 +101,17 @@ def multipart(ndjson: str, filename: str = "secops-findings.ndjson") -> tuple[by
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def _tls_context(target: KibanaTarget) -> ssl.SSLContext | None:
+    if not target.verify_certs:
+        return ssl._create_unverified_context()  # noqa: S323
+    if target.ca_certs:
+        try:
+            return ssl.create_default_context(cafile=target.ca_certs)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"cannot read the CA certificates: {exc}", target.ca_certs) from None
+    return None
+
+
 def import_objects(target: KibanaTarget, ndjson: str) -> dict[str, Any]:
     """POST the objects to the saved objects import API (overwrite); raises on any failure."""
     body, content_type = multipart(ndjson)
@@ -109,7 +121,7 @@ def import_objects(target: KibanaTarget, ndjson: str) -> dict[str, Any]:
         method="POST",
         headers={**target.headers(), "Content-Type": content_type},
     )
-    context = None if target.verify_certs else ssl._create_unverified_context()  # noqa: S323
+    context = _tls_context(target)
     where = redact(target.url)
     try:
         with urllib.request.urlopen(request, timeout=target.timeout, context=context) as resp:

@@ -15,6 +15,7 @@ from secops.collect.elasticsearch import Search, iter_es_events
 from secops.elastic import EsSettings, connect
 from secops.errors import CollectError, SinkError
 from secops.normalise import ParseReport
+from secops.sink.es_index import rollover as rollover_index
 from secops.sink.es_index import setup as setup_index
 from secops.sink.es_index import status as index_status
 
@@ -87,6 +88,50 @@ def status(ctx: click.Context, es_url: str | None, as_json: bool) -> None:
         echo_json(result)
         return
     show_status(result, settings.where)
+
+
+@es.command(epilog=EXIT_HELP)
+@ES_URL_OPTION
+@click.option(
+    "--max-docs",
+    type=click.IntRange(min=1),
+    help="Roll over when the write index holds this many findings (es.rollover_max_docs).",
+)
+@click.option(
+    "--max-size",
+    metavar="SIZE",
+    help="Roll over when its primary shard reaches this size, e.g. 50gb (es.rollover_max_size).",
+)
+@click.option("--dry-run", is_flag=True, help="Say whether it would roll over; change nothing.")
+@JSON_OPTION
+@CONFIG_OPTION
+@click.pass_context
+def rollover(
+    ctx: click.Context,
+    es_url: str | None,
+    max_docs: int | None,
+    max_size: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Point the write alias at a new index once the current one passes a size or count
+    (the rollover API; for cron, or a cluster without ILM). Below the limits nothing changes."""
+    settings = es_settings(ctx, es_url)
+    result = rollover_index(
+        connect(settings, SinkError),
+        settings.index,
+        max_docs=max_docs or settings.rollover_max_docs,
+        max_size=max_size or settings.rollover_max_size,
+        dry_run=dry_run,
+    )
+    if as_json:
+        echo_json(result)
+        return
+    verb = "would roll" if dry_run else "rolled"
+    if result["rolled_over"] or (dry_run and any(result["conditions"].values())):
+        err().print(f"{verb} {settings.index} over: {result['old_index']} -> {result['new_index']}")
+    else:
+        err().print(f"{settings.index} stays on {result['old_index']} (below the limits)")
 
 
 def show_status(result: dict[str, Any], where: str) -> None:

@@ -52,6 +52,12 @@ def export(output: str, index_pattern: str | None, path: str | None) -> None:
 @click.option("--url", required=True, type=URL, envvar="SECOPS_KIBANA_URL", help="Kibana base URL.")
 @click.option("--space", help="Kibana space id (default: the default space).")
 @click.option("--verify-certs/--no-verify-certs", default=True, help="Check TLS certificates.")
+@click.option(
+    "--ca-certs",
+    type=Path(exists=True, dir_okay=False),
+    envvar="SECOPS_KIBANA_CA_CERTS",
+    help="PEM file of the CA that signed Kibana's certificate (env SECOPS_KIBANA_CA_CERTS).",
+)
 @PATTERN_OPTION
 @FILE_OPTION
 @JSON_OPTION
@@ -59,6 +65,7 @@ def import_(
     url: str,
     space: str | None,
     verify_certs: bool,
+    ca_certs: str | None,
     index_pattern: str | None,
     path: str | None,
     as_json: bool,
@@ -71,6 +78,7 @@ def import_(
         username=os.environ.get("SECOPS_KIBANA_USERNAME"),
         password=os.environ.get("SECOPS_KIBANA_PASSWORD"),
         verify_certs=verify_certs,
+        ca_certs=ca_certs,
     )
     result = import_objects(target, export_ndjson(index_pattern, path))
     if as_json:

@@ -246,14 +246,16 @@ def _es_sink(cfg: Config, url: str | None) -> Any:
 
 def _human(line: dict[str, Any]) -> str:
     w = line.get("window", {})
-    return (
+    lines = [
         f"{line['status']}: window {w.get('start')} .. {w.get('end')}, "
         f"{line.get('lines_read', 0):,} new lines ({line.get('dead_lettered', 0):,} unparsed), "
         f"{line.get('events_in_window', 0):,} events, {line.get('findings_raised', 0)} findings "
         f"raised, {line.get('findings_cut', 0)} cut, written {line.get('written', {})}"
-    ) + "".join(
-        f"\nleft out: {e['events']:,} events {e['reason']}" for e in line.get("left_out", [])
-    )
+    ]
+    lines += [f"left out: {e['events']:,} events {e['reason']}" for e in line.get("left_out", [])]
+    if line.get("error"):
+        lines.append(f"error: {line['error']}")
+    return "\n".join(lines)
 
 
 @click.command(

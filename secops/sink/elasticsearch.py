@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from secops.elastic import EsSettings, client_errors, connect, describe
 from secops.errors import SinkError
-from secops.sink.es_index import setup
+from secops.sink.es_index import rollover, setup
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -64,6 +64,7 @@ class ElasticsearchSink:
         self.chunk_size = chunk_size
         self._client = client
         self.last = BulkResult()
+        self.rolled: dict[str, Any] | None = None
 
     @property
     def client(self) -> Elasticsearch:
@@ -78,6 +79,7 @@ class ElasticsearchSink:
         for start in range(0, len(docs), self.chunk_size):
             self._write_chunk(docs[start : start + self.chunk_size], result)
         self._refresh()  # the next run's id lookup (a search) must see these
+        self._roll_over()
         if result.failures:
             self._dead_letter(result.failures, docs)
             shown = "; ".join(str(f) for f in result.failures[:5])
@@ -95,6 +97,18 @@ class ElasticsearchSink:
             raise self._unreachable(exc) from None
         if not exists:
             setup(self.client, self.alias)
+
+    def _roll_over(self) -> None:
+        """Past the configured size or count, new findings go to a new index (old ones are
+        still found by id across `<alias>-*`)."""
+        s = self.settings
+        if s.rollover_max_docs or s.rollover_max_size:
+            self.rolled = rollover(
+                self.client,
+                self.alias,
+                max_docs=s.rollover_max_docs,
+                max_size=s.rollover_max_size,
+            )
 
     def _refresh(self) -> None:
         try:

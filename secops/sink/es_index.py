@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from secops.elastic import client_errors, describe
-from secops.errors import SinkError
+from secops.errors import ConfigError, SinkError
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -171,4 +171,42 @@ def status(client: Elasticsearch, alias: str = "secops-findings") -> dict[str, A
             for r in rows
         ],
         "findings": sum(int(r["docs.count"] or 0) for r in rows),
+    }
+
+
+def rollover(
+    client: Elasticsearch,
+    alias: str = "secops-findings",
+    *,
+    max_docs: int | None = None,
+    max_size: str | None = None,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Roll the write alias over to `<alias>-00000N+1` when its write index holds `max_docs`
+    documents or a primary shard of `max_size` (e.g. `50gb`); nothing happens below both.
+
+    The rollover API with conditions, which is what ILM's rollover action calls: the integ-test
+    distribution has no ILM, and a cluster with ILM can use a policy on the template instead.
+    """
+    conditions: dict[str, Any] = {}
+    if max_docs:
+        conditions["max_docs"] = max_docs
+    if max_size:
+        conditions["max_primary_shard_size"] = max_size
+    if not conditions:
+        raise ConfigError(
+            "a rollover needs a limit: --max-docs / --max-size "
+            "(es.rollover_max_docs / es.rollover_max_size in secops.yaml)"
+        )
+    try:
+        resp = client.indices.rollover(alias=alias, conditions=conditions, dry_run=dry_run)
+    except client_errors() as exc:
+        raise SinkError(f"cannot roll over {alias}: {describe(exc)}") from None
+    return {
+        "alias": alias,
+        "rolled_over": bool(resp["rolled_over"]),
+        "dry_run": bool(resp["dry_run"]),
+        "old_index": resp["old_index"],
+        "new_index": resp["new_index"],
+        "conditions": dict(resp["conditions"]),
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -14,6 +16,52 @@ from tests.helpers import EXAMPLE_TOPOLOGY, REPO
 
 SAMPLE = REPO / "samples" / "logs"
 YEAR = 2026
+
+
+@dataclass(frozen=True)
+class SecureNode:
+    """A node started with `scripts/elasticsearch.sh start --secure` and what a client needs."""
+
+    url: str
+    ca_certs: str
+    api_key: str = field(repr=False)
+    elastic_password: str = field(repr=False)
+    secops_password: str = field(repr=False)
+
+    @classmethod
+    def read(cls, url: str, client_dir: Path) -> SecureNode:
+        def secret(name: str) -> str:
+            return (client_dir / name).read_text(encoding="utf-8").strip()
+
+        return cls(
+            url=url,
+            ca_certs=str(client_dir / "ca.crt"),
+            api_key=secret("secops.api_key"),
+            elastic_password=secret("elastic.password"),
+            secops_password=secret("secops.password"),
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key, self.elastic_password, self.secops_password)
+
+    def admin(self) -> Elasticsearch:
+        """A client as the elastic superuser (to make keys and roles, and to check)."""
+        return Elasticsearch(
+            self.url,
+            basic_auth=("elastic", self.elastic_password),
+            ca_certs=self.ca_certs,
+            request_timeout=60,
+        )
+
+    def env(self, **override: str) -> dict[str, str]:
+        """SECOPS_ES_* for the secops API key; `override` replaces or adds variables."""
+        base = {
+            "SECOPS_ES_URL": self.url,
+            "SECOPS_ES_CA_CERTS": self.ca_certs,
+            "SECOPS_ES_API_KEY": self.api_key,
+        }
+        return {**base, **override}
 
 
 def sample_args() -> list[str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
+import subprocess
 import threading
 import uuid
 from collections import Counter, defaultdict
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -413,3 +416,47 @@ def test_import_failures_are_clear(kibana_url):
     assert sent["authorization"] == "Basic YWRtaW46cHc="  # admin:pw from the URL
     res = CliRunner().invoke(cli, ["kibana", "import", "--url", "http://127.0.0.1:9"])
     assert res.exit_code == 1 and "cannot reach Kibana at http://127.0.0.1:9" in res.stderr
+
+
+def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """An openssl certificate for 127.0.0.1 that is its own CA: (certificate, key)."""
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_import_over_https_checks_kibanas_certificate(tmp_path):
+    FakeKibana.seen, FakeKibana.status = [], 200
+    cert, key = self_signed(tmp_path, "kibana")
+    other, _ = self_signed(tmp_path, "other")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKibana)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    env = {"SECOPS_KIBANA_API_KEY": "c2VjcmV0LWtpYmFuYS1rZXk="}
+    try:
+        ok = CliRunner().invoke(
+            cli, ["kibana", "import", "--url", url, "--ca-certs", str(cert)], env=env
+        )
+        assert ok.exit_code == 0, ok.output
+        assert len(FakeKibana.seen) == 1
+        wrong = CliRunner().invoke(
+            cli,
+            ["kibana", "import", "--url", url],
+            env={**env, "SECOPS_KIBANA_CA_CERTS": str(other)},
+        )
+        assert wrong.exit_code == 1 and len(FakeKibana.seen) == 1
+        (line,) = wrong.stderr.strip().splitlines()
+        assert f"cannot reach Kibana at {url}" in line and "CERTIFICATE_VERIFY_FAILED" in line
+        assert "c2VjcmV0LWtpYmFuYS1rZXk" not in ok.output + wrong.output
+    finally:
+        server.shutdown()
+        server.server_close()

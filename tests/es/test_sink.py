@@ -103,6 +103,42 @@ def test_rollover_does_not_duplicate(es_url, es_client, alias, tmp_path, sample_
     assert len(es_client.indices.get(index=f"{alias}-*")) == 2
 
 
+def test_the_sink_rolls_over_past_the_configured_count(es_url, es_client, alias, tmp_path):
+    first = run([str(write_story(tmp_path / "a"))], topology_path=str(EXAMPLE_TOPOLOGY), year=YEAR)
+    n = len(first.findings)
+    limited = ElasticsearchSink(
+        settings(es_url, alias, rollover_max_docs=n + 1), dead_letter=tmp_path / "dead.jsonl"
+    )
+    limited.write(first.findings)  # n < n + 1: stays
+    assert limited.rolled is not None and limited.rolled["rolled_over"] is False
+    more = [
+        {**f, "finding": {**f["finding"], "id": "x" + f["finding"]["id"]}} for f in first.findings
+    ]
+    limited.write(more)  # 2n >= n + 1: the next findings go to -000002
+    assert limited.rolled["old_index"] == f"{alias}-000001"
+    assert limited.rolled["new_index"] == f"{alias}-000002" and limited.rolled["rolled_over"]
+    limited.write(first.findings)  # found by id in -000001, not written again in -000002
+    assert count(es_client, alias) == 2 * n
+    assert es_client.count(index=f"{alias}-000002")["count"] == 0
+
+
+def test_es_rollover_command(es_url, es_client, alias, sample_findings, tmp_path):
+    env = {"SECOPS_ES_URL": es_url, "SECOPS_ES_INDEX": alias}
+    sink(es_url, alias, tmp_path).write(sample_findings)
+    n = len(sample_findings)
+    below = invoke("es", "rollover", "--max-docs", str(n + 1), env=env)
+    assert below.exit_code == 0 and f"stays on {alias}-000001" in below.stderr
+    dry = json.loads(
+        invoke("es", "rollover", "--max-docs", str(n), "--dry-run", "--json", env=env).stdout
+    )
+    assert dry["dry_run"] and dry["conditions"] == {f"[max_docs: {n}]": True}
+    assert invoke("es", "rollover", "--max-size", "1kb", env=env).exit_code == 0
+    status = json.loads(invoke("es", "status", "--json", env=env).stdout)
+    assert status["write_index"] == f"{alias}-000002" and status["findings"] == n
+    res = CliRunner().invoke(cli, ["es", "rollover"], env=env)
+    assert res.exit_code == 78 and "needs a limit" in res.stderr
+
+
 def test_a_conflicting_document_is_reported_and_the_rest_lands(
     es_url, es_client, alias, tmp_path, sample_findings
 ):
