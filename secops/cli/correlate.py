@@ -32,6 +32,7 @@ from secops.cli.common import (
     severity,
 )
 from secops.cli.es import es_events, es_settings
+from secops.config import Config
 from secops.errors import ConfigError
 from secops.normalise import ParseReport, iter_events
 from secops.pipeline import RunResult, run
@@ -64,6 +65,13 @@ QUERY_OPTION = click.option(
     hidden_names=("--es-query",),
     help="With --es-source: KQL-like text ('a: x and b: y') or Query DSL JSON.",
 )
+
+
+def es_sink_of(es: Any, cfg: Config) -> ElasticsearchSink:
+    """The Elasticsearch sink; findings it cannot index go to `es.dead_letter`, else to the
+    data directory's es-dead-letter.jsonl (never the current directory)."""
+    dead = es.dead_letter or LocalStore(cfg.data_dir).data_dir / "es-dead-letter.jsonl"
+    return ElasticsearchSink(es, dead_letter=dead)
 
 
 def _inputs(inputs: tuple[str, ...], cfg_inputs: list[str]) -> list[str]:
@@ -161,8 +169,7 @@ def correlate(
         sinks.append(JsonlSink(output))
     es = es_settings(ctx, es_url)
     if es.configured and es_sink:
-        dead = es.dead_letter or LocalStore(cfg.data_dir).data_dir / "es-dead-letter.jsonl"
-        sinks.append(ElasticsearchSink(es, dead_letter=dead))
+        sinks.append(es_sink_of(es, cfg))
     es_report = ParseReport()
     sources = es_events(es, es_source, since, query, es_report, cfg.dead_letter)
     with progress("correlating") as advance:

@@ -30,7 +30,7 @@ from secops.cli.common import (
     output_option,
     settings,
 )
-from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION
+from secops.cli.correlate import DEAD_OPTION, QUERY_OPTION, es_sink_of
 from secops.config import Config, valid_duration
 from secops.errors import ConfigError
 from secops.schedule import EXIT_LOCKED, LockHeld, RunSettings, run_once
@@ -238,10 +238,9 @@ def _es_sink(cfg: Config, url: str | None) -> Any:
     if not (url or cfg.es or os.environ.get("SECOPS_ES_URL")):
         return None
     from secops.elastic import EsSettings
-    from secops.sink.elasticsearch import ElasticsearchSink
 
     settings = EsSettings.resolve(cfg.es, url=url, file=cfg.file)
-    return ElasticsearchSink(settings) if settings.configured else None
+    return es_sink_of(settings, cfg) if settings.configured else None
 
 
 def _human(line: dict[str, Any]) -> str:

@@ -148,3 +148,15 @@ def test_group_commands_are_what_the_table_calls_them():
             assert isinstance(command, click.Group)
             command = command.get_command(click.Context(command), part)
             assert command is not None, name
+
+
+def test_findings_elasticsearch_refuses_go_to_the_data_directory(tmp_path, monkeypatch):
+    """`secops run` handed its Elasticsearch sink no dead-letter path: findings the cluster
+    refused went to es-dead-letter.jsonl in whatever directory cron started it in."""
+    from secops.cli.run import _es_sink
+    from secops.config import Config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = Config(data_dir=str(tmp_path / "data"))
+    sink = _es_sink(cfg, "http://127.0.0.1:9")
+    assert sink.dead_letter == tmp_path / "data" / "es-dead-letter.jsonl"
