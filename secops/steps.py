@@ -21,7 +21,7 @@ from secops.correlate import resume, run_rule
 from secops.correlate.candidate import Carry
 from secops.correlate.kinds import CARRIED, detect_open
 from secops.correlate.rule import Rule, conditions_of
-from secops.correlate.windows import HAS_TIME, NO_TIME_MS, to_millis
+from secops.correlate.windows import HAS_TIME, from_time, to_millis
 from secops.errors import ConfigError
 from secops.judge.context import carry_summaries
 from secops.normalise.events import EventIds
@@ -109,7 +109,7 @@ def carry_open(
             continue
         rows, floor = held.rows[rule.id], held.floors[rule.id]
         since = (starts or {}).get(rule.id)
-        own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
+        own = from_time(times, since)
         opened = detect_open(rule, window, own, carried.get(rule.id), floor)
         held.rows[rule.id], held.points[rule.id] = rows[:0], floor
         if opened:
@@ -138,8 +138,8 @@ def _sequence_open(
     held.floors[rule.id] = held.points[rule.id] = floor
     held.rows[rule.id], held.opens[rule.id] = np.zeros(0, dtype=np.int64), set()
     since = (starts or {}).get(rule.id)
-    own = times if since is None else np.where(times >= since, times, NO_TIME_MS)
-    found = run_rule(rule, window, own, carried or Carry(pd.DataFrame(), [], None))
+    own = from_time(times, since)
+    found = run_rule(rule, window, own, carried)
     opened = [c for c in found if c.last > end - 2 * rule.window_ms]
     if not opened:
         return None

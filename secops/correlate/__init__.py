@@ -12,7 +12,7 @@ from secops.correlate.candidate import Candidate, Carry
 from secops.correlate.kinds import CARRIED, KINDS
 from secops.correlate.load import default_rules_dir, load_rules
 from secops.correlate.rule import Rule
-from secops.correlate.windows import NO_TIME_MS, to_millis
+from secops.correlate.windows import from_time, to_millis
 
 __all__ = ["Candidate", "Rule", "correlate", "default_rules_dir", "load_rules", "run_rule"]
 
@@ -43,6 +43,6 @@ def correlate(
     out: list[Candidate] = []
     for rule in rules:
         start = (since or {}).get(rule.id)
-        own = times if start is None else np.where(times >= start, times, NO_TIME_MS)
+        own = from_time(times, start)
         out.extend(run_rule(rule, frame, own, (carried or {}).get(rule.id)))
     return out

@@ -5,7 +5,7 @@ All work on whole arrays (numpy / pandas); Python loops run per candidate, never
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from secops.correlate.candidate import Candidate, Carried, Carry
 from secops.correlate.rule import Rule
 from secops.correlate.windows import (
     HAS_TIME,
+    Keys,
     KeyValues,
     key_codes,
     sessions,
@@ -38,7 +39,7 @@ def _episodes(
     rule: Rule,
     rows: np.ndarray,
     keys: np.ndarray,
-    uniques: Sequence[tuple],
+    uniques: Keys,
     times: np.ndarray,
     fire: np.ndarray,
     gap_ms: int,
@@ -69,11 +70,10 @@ def _episodes(
     first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
     last = np.r_[first[1:], len(sid)] - 1
     hit = set(fired.tolist())
-    values = uniques.take(keys[first]) if isinstance(uniques, KeyValues) else None
+    values = uniques.take(keys[first])
     out = []
     for n, (a, b) in enumerate(zip(first.tolist(), last.tolist(), strict=True)):
-        own = values[n] if values is not None else uniques[int(keys[a])]
-        key = tuple(zip(rule.group_by, own, strict=False))
+        key = tuple(zip(rule.group_by, values[n], strict=False))
         pre, s = opened.get(int(sid[a])), int(sid[a])
         start = int(t[a]) if pre is None else pre.start
         out.append(
@@ -95,7 +95,7 @@ def _continued(keys: np.ndarray, sid: np.ndarray, carried: dict[int, Carried]) -
 
 def _keyed(
     frame: pd.DataFrame, rows: np.ndarray, fields: list[str], carry: Carry | None
-) -> tuple[np.ndarray, Sequence[tuple], dict[int, Carried]]:
+) -> tuple[np.ndarray, KeyValues, dict[int, Carried]]:
     """Key codes of `rows` and the key values, with the code of each carried key (its key
     columns are coded with the rows': a carried key without rows gets a code of its own)."""
     sub = _columns(frame, fields).iloc[rows]

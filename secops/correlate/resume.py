@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from secops.correlate.rule import Rule
-from secops.correlate.windows import HAS_TIME, NO_TIME_MS, key_codes, sessions
+from secops.correlate.windows import HAS_TIME, from_time, key_codes, sessions
 
 
 def resume_point(
@@ -80,7 +80,7 @@ def hold(
     out = Hold()
     for rule in rules:
         start = (since or {}).get(rule.id)
-        own = times if start is None else np.where(times >= start, times, NO_TIME_MS)
+        own = from_time(times, start)
         floor = end_ms - _slack(rule)
         rows = _open_rows(rule, events, own, end_ms)
         opened = int(own[rows].min()) if len(rows) else None

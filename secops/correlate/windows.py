@@ -7,6 +7,7 @@ works on whole arrays sorted by (key, time): no per-event Python loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,12 @@ def to_millis(ts: pd.Series) -> np.ndarray:
     return np.where(ns == np.iinfo(np.int64).min, ns, ns // 1_000_000)  # NaT stays min
 
 
+class Keys(Protocol):
+    """The key tuples of dense key codes."""
+
+    def take(self, codes: np.ndarray) -> list[tuple]: ...
+
+
 class KeyValues(Sequence[tuple]):
     """The key tuple of each dense code, built when asked for (most keys never fire)."""
 
@@ -59,13 +66,13 @@ class KeyValues(Sequence[tuple]):
         return list(zip(*cols, strict=True)) if cols else [() for _ in rows]
 
 
-def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, Sequence[tuple]]:
+def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, KeyValues]:
     """Dense codes for the tuple of `fields` per row (-1 when any part is null) + the key values.
 
     Codes number the keys in order of first appearance. Each column is factorized alone
     (Arrow dictionary encoding) and the codes are combined as integers: no Python objects."""
-    if not fields:
-        return np.zeros(len(frame), dtype=np.int64), [()]
+    if not fields:  # one key, the empty tuple
+        return np.zeros(len(frame), dtype=np.int64), KeyValues([], np.zeros(1, dtype=np.int64))
     cols = [
         frame[f] if f in frame.columns else pd.Series([pd.NA] * len(frame), index=frame.index)
         for f in fields
@@ -87,6 +94,12 @@ def key_codes(frame: pd.DataFrame, fields: list[str]) -> tuple[np.ndarray, Seque
     _, first_of = np.unique(codes[valid], return_index=True)  # codes are 0..k-1, all present
     first = valid[first_of]
     return codes, KeyValues([c.reset_index(drop=True) for c in cols], first)
+
+
+def from_time(times: np.ndarray, start: int | None) -> np.ndarray:
+    """`times` with those before `start` made NO_TIME_MS (every detector drops them): what a
+    rule that reads from `start` on sees (None: all)."""
+    return times if start is None else np.where(times >= start, times, NO_TIME_MS)
 
 
 def sort_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ not per row); "last seen" is a running maximum over the (key, time)-sorted event
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -89,17 +89,14 @@ def detect_temporal(rule: Rule, frame: pd.DataFrame, times: np.ndarray) -> list[
     return [_dedupe(c, times) for c in found]
 
 
-class _Texts(Sequence[tuple]):
-    """The key values of a code: its text split at the field separator."""
+class _Texts:
+    """The key values of a code: its text split at the field separator (`windows.Keys`)."""
 
     def __init__(self, space: KeySpace) -> None:
         self._texts = space.texts
 
-    def __len__(self) -> int:
-        return len(self._texts)
-
-    def __getitem__(self, code: int) -> tuple:  # type: ignore[override]
-        return tuple(self._texts[code].split(_SEP))
+    def take(self, codes: np.ndarray) -> list[tuple]:
+        return [tuple(self._texts[c].split(_SEP)) for c in codes.tolist()]
 
 
 def _dedupe(c: Candidate, times: np.ndarray) -> Candidate:
